@@ -62,7 +62,7 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Pa
 /// # Errors
 ///
 /// When the body is not a JSON object, or the field is not a string.
-pub fn peek_str_field<'a>(body: &'a [u8], field: &'static str) -> Result<Option<Cow<'a, str>>, PayloadError> {
+pub fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     de::Deserializer::deserialize_map(&mut deserializer, PeekField { field })
         .map_err(|error| {
@@ -71,11 +71,11 @@ pub fn peek_str_field<'a>(body: &'a [u8], field: &'static str) -> Result<Option<
         })
 }
 
-struct PeekField {
-    field: &'static str,
+struct PeekField<'f> {
+    field: &'f str,
 }
 
-impl<'de> Visitor<'de> for PeekField {
+impl<'de> Visitor<'de> for PeekField<'_> {
     type Value = Option<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -123,7 +123,8 @@ impl<'de> de::Deserialize<'de> for CowStr<'de> {
 /// `unknown variant `…``); only the schema side of the message (after `expected`) and
 /// `missing field` names (which come from our structs) are kept.
 fn payload_error(path: String, error: &serde_json::Error) -> PayloadError {
-    let path = sanitize_path(&path);
+    // A syntax error makes the whole body unusable, wherever it was found.
+    let path = if error.is_syntax() || error.is_eof() { "$".to_owned() } else { sanitize_path(&path) };
     let text = error.to_string();
     // serde_json appends " at line L column C"; drop it, then rebuild from safe parts.
     let text = text.split(" at line ").next().unwrap_or("");

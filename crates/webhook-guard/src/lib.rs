@@ -1,8 +1,23 @@
-#![doc = "webhook-guard core (docs filled in below)."]
+#![doc = "webhook-guard core."]
 
+pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod headers;
+pub mod provider;
 pub mod providers;
+pub mod scheme;
+pub mod secret;
+pub mod verifier;
 
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use delivery::{Delivery, Verified};
 pub use error::{ConfigError, PayloadError, VerifyError, VerifyErrorKind};
 pub use event::{Event, UnknownEvent};
+pub use headers::HeaderSource;
+pub use provider::Provider;
+pub use secret::{Key, Keyring, Secret};
+pub use verifier::{DEFAULT_BODY_LIMIT, DEFAULT_TOLERANCE, Verifier, VerifierBuilder, body_digest_id};
+#[cfg(feature = "standard")]
+pub use secret::Ed25519PublicKey;

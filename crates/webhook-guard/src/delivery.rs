@@ -1,0 +1,137 @@
+//! What a verification produces: [`Verified`] (signature checked) and [`Delivery`] (checked and
+//! parsed).
+
+use std::fmt;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+
+use crate::event::Event;
+
+/// Proof that a delivery's signature matched: the result of
+/// [`Verifier::verify_signature`](crate::Verifier::verify_signature), which does not parse the body.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub(crate) provider: &'static str,
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) signed_id: Option<String>,
+    pub(crate) key_index: usize,
+    pub(crate) timestamp_bound: bool,
+}
+
+impl Verified {
+    /// The sender's name.
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// The signed timestamp, when the scheme carries one. It was within the tolerance.
+    pub fn timestamp(&self) -> Option<OffsetDateTime> {
+        self.timestamp.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+    }
+
+    /// The signed timestamp in seconds since 1970.
+    pub fn timestamp_unix(&self) -> Option<i64> {
+        self.timestamp
+    }
+
+    /// The id header that was part of the signed bytes (Standard Webhooks' `webhook-id`).
+    pub fn signed_id(&self) -> Option<&str> {
+        self.signed_id.as_deref()
+    }
+
+    /// The position in the keyring (from 0) of the key that matched: useful to see when the old
+    /// secret of a rotation stops being used.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// Whether the matching signature covered the timestamp. `false` means the delivery has no
+    /// replay protection (Pollybot's body-only reading, GitHub, Shopify, secret-in-body).
+    pub fn timestamp_bound(&self) -> bool {
+        self.timestamp_bound
+    }
+}
+
+impl fmt::Debug for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verified")
+            .field("provider", &self.provider)
+            .field("timestamp", &self.timestamp)
+            .field("signed_id", &self.signed_id)
+            .field("key_index", &self.key_index)
+            .field("timestamp_bound", &self.timestamp_bound)
+            .finish()
+    }
+}
+
+/// A verified, parsed delivery: who sent it, its id for deduplication, the typed event and the
+/// exact bytes received.
+#[derive(Clone)]
+pub struct Delivery<E> {
+    pub(crate) id: String,
+    pub(crate) verified: Verified,
+    pub(crate) event: E,
+    pub(crate) body: Bytes,
+}
+
+impl<E: Event> Delivery<E> {
+    /// The sender's name (`botdog`, `standard`, …).
+    pub fn provider(&self) -> &'static str {
+        self.verified.provider
+    }
+
+    /// The id to deduplicate on: the sender's delivery id where it has one (see each provider's
+    /// docs), otherwise `sha256:<hex>` of the body.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The event's type name as sent.
+    pub fn event_type(&self) -> &str {
+        self.event.event_type()
+    }
+
+    /// The signed timestamp, when the scheme carries one.
+    pub fn timestamp(&self) -> Option<OffsetDateTime> {
+        self.verified.timestamp()
+    }
+
+    /// The typed event.
+    pub fn event(&self) -> &E {
+        &self.event
+    }
+
+    /// The typed event, by value.
+    pub fn into_event(self) -> E {
+        self.event
+    }
+
+    /// The body exactly as received.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// What the signature check established.
+    pub fn verified(&self) -> &Verified {
+        &self.verified
+    }
+
+    /// Splits into the event and the raw body.
+    pub fn into_parts(self) -> (E, Bytes) {
+        (self.event, self.body)
+    }
+}
+
+impl<E: Event> fmt::Debug for Delivery<E> {
+    /// Shows the envelope only: the event and body hold the sender's (often personal) data.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("provider", &self.verified.provider)
+            .field("id", &self.id)
+            .field("event_type", &self.event.event_type())
+            .field("timestamp", &self.verified.timestamp)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,131 @@
+//! Reading request headers without caring which HTTP library parsed them.
+//!
+//! [`HeaderSource`] is the one thing the core asks of a request besides its body: all values of a
+//! header, by case-insensitive name, as raw bytes. It is implemented for `http::HeaderMap` (tower,
+//! axum, hyper) and for slices of name/value pairs (tests, the CLI); the actix adapter implements it
+//! for actix's map.
+
+/// Gives access to a request's header values as raw bytes.
+pub trait HeaderSource {
+    /// Every value of the header `name` (ASCII case-insensitive), in the order received.
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+}
+
+impl<T> HeaderSource for http::HeaderMap<T>
+where
+    T: AsRef<[u8]>,
+{
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        // `HeaderMap` lookups by `&str` are case-insensitive; an invalid name finds nothing.
+        self.get_all(name).into_iter().map(AsRef::as_ref)
+    }
+}
+
+impl<N, V> HeaderSource for [(N, V)]
+where
+    N: AsRef<str>,
+    V: AsRef<[u8]>,
+{
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.iter()
+            .filter(move |(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<N, V> HeaderSource for Vec<(N, V)>
+where
+    N: AsRef<str>,
+    V: AsRef<[u8]>,
+{
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.as_slice().header_values(name)
+    }
+}
+
+impl<N, V, const LEN: usize> HeaderSource for [(N, V); LEN]
+where
+    N: AsRef<str>,
+    V: AsRef<[u8]>,
+{
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.as_slice().header_values(name)
+    }
+}
+
+impl<H: HeaderSource + ?Sized> HeaderSource for &H {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        (**self).header_values(name)
+    }
+}
+
+/// A header that appears with two different values (counting aliases such as `webhook-id` and
+/// `svix-id` as one header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConflictingValues;
+
+/// The one value of a header known under one or more names.
+///
+/// Repeated identical values (a proxy that duplicates a header) are one value; two different values
+/// are a conflict, never "pick one": which copy a sender meant cannot be known, and picking lets an
+/// attacker who can add headers choose.
+pub(crate) fn single_value<'a, H>(headers: &'a H, names: &[&str]) -> Result<Option<&'a [u8]>, ConflictingValues>
+where
+    H: HeaderSource + ?Sized,
+{
+    let mut found: Option<&[u8]> = None;
+    for name in names {
+        for value in headers.header_values(name) {
+            let value = value.trim_ascii();
+            match found {
+                None => found = Some(value),
+                Some(previous) if previous == value => {}
+                Some(_) => return Err(ConflictingValues),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The value of a header as UTF-8 text, or `None` when absent, conflicting or not UTF-8.
+/// For headers that are not signature material (ids, event names): a bad value is ignored.
+pub(crate) fn text_value<'a, H>(headers: &'a H, name: &str) -> Option<&'a str>
+where
+    H: HeaderSource + ?Sized,
+{
+    single_value(headers, &[name])
+        .ok()
+        .flatten()
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_match_names_case_insensitively() {
+        let headers = [("X-Webhook-Signature", "a"), ("other", "b")];
+        assert_eq!(single_value(&headers[..], &["x-webhook-signature"]), Ok(Some(&b"a"[..])));
+        assert_eq!(single_value(&headers[..], &["missing"]), Ok(None));
+    }
+
+    #[test]
+    fn identical_repeats_are_one_value_and_different_ones_conflict() {
+        let same = [("sig", "a"), ("SIG", "a")];
+        assert_eq!(single_value(&same[..], &["sig"]), Ok(Some(&b"a"[..])));
+        let different = [("sig", "a"), ("sig", "b")];
+        assert_eq!(single_value(&different[..], &["sig"]), Err(ConflictingValues));
+        let aliases = [("webhook-id", "a"), ("svix-id", "b")];
+        assert_eq!(single_value(&aliases[..], &["webhook-id", "svix-id"]), Err(ConflictingValues));
+    }
+
+    #[test]
+    fn header_map_lookups_ignore_case_and_keep_raw_bytes() {
+        let mut map = http::HeaderMap::new();
+        map.append("x-sig", http::HeaderValue::from_bytes(b"\xff\xfe").unwrap());
+        assert_eq!(single_value(&map, &["X-Sig"]), Ok(Some(&b"\xff\xfe"[..])));
+        assert_eq!(text_value(&map, "X-Sig"), None);
+    }
+}

@@ -1,0 +1,53 @@
+//! The [`Provider`] trait: everything that differs from one sender to the next.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::delivery::Verified;
+use crate::error::{ConfigError, PayloadError};
+use crate::event::Event;
+use crate::headers::HeaderSource;
+use crate::scheme::Scheme;
+use crate::secret::{Key, Secret};
+
+/// A webhook sender: how it signs, what its events look like, how to find a delivery's id.
+///
+/// The presets in [`crate::providers`] implement it for every supported sender, and
+/// [`crate::providers::Custom`] for any scheme the engine can describe.
+pub trait Provider: fmt::Debug + Send + Sync + 'static {
+    /// The typed event this sender's deliveries carry.
+    type Event: Event;
+
+    /// The sender's name as used in dedup keys, logs and the CLI (`botdog`, `standard`, …).
+    fn name(&self) -> &'static str;
+
+    /// How the sender signs.
+    fn scheme(&self) -> &Scheme;
+
+    /// How long the sender keeps retrying one delivery, from its documentation. A dedup store must
+    /// remember a completed id at least this long.
+    fn retry_window(&self) -> Duration;
+
+    /// Turns a configured secret string into a key, the way this sender means it. The default
+    /// takes the string's raw UTF-8 bytes.
+    ///
+    /// # Errors
+    ///
+    /// When the string is not a key this sender can use.
+    fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
+        Ok(Secret::from_utf8(text)?.into())
+    }
+
+    /// Parses a verified body into the typed event. `headers` are the request's (some senders
+    /// name the event type in a header).
+    ///
+    /// # Errors
+    ///
+    /// When the body is not JSON or a known event does not match its type.
+    fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Self::Event, PayloadError>;
+
+    /// The delivery id to deduplicate on, when the sender provides or implies one. When this returns
+    /// `None` the verifier uses `sha256:<hex of the body's SHA-256>`, which is stable across
+    /// retries of the same bytes.
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, verified: &Verified, event: &Self::Event, body: &[u8]) -> Option<String>;
+}

@@ -1,0 +1,97 @@
+//! Pollybot (chatbot lead capture).
+//!
+//! Wire facts (Pollybot webhook docs, late 2026): `X-Webhook-Signature: sha256=<hex>` and
+//! `X-Webhook-Timestamp: <unix seconds>`, HMAC-SHA256 with the secret's raw UTF-8 bytes (even
+//! though secrets look like `whsec_…`). The docs contradict each other on what is signed: the
+//! overview page says the raw body alone, the security page the raw body immediately followed by
+//! the timestamp digits. [`Pollybot::new`] accepts the timestamp-bound reading only;
+//! [`Pollybot::accepting_body_only`] also accepts the body-only one, which has **no replay
+//! protection** (a captured delivery verifies forever), so it is an explicit opt-in.
+//!
+//! No delivery id is documented: the id is derived as `{event}:{data.id}:{timestamp}` from the
+//! body (stable across retries, which resend the same event).
+
+mod event;
+
+use std::time::Duration;
+
+pub use event::*;
+
+use super::presets::BODY;
+use crate::headers::HeaderSource;
+use crate::scheme::{Encoding, Part, Preset, Scheme, SchemeKind, SignatureFormat};
+use crate::{PayloadError, Provider, Verified};
+
+/// The Pollybot preset.
+#[derive(Debug, Clone)]
+pub struct Pollybot {
+    scheme: Scheme,
+}
+
+impl Pollybot {
+    /// Pollybot's timestamp-bound scheme: HMAC over `{body}{t}`.
+    pub fn new() -> Self {
+        const BODY_THEN_TIMESTAMP: &[Part] = &[Part::Body, Part::Timestamp];
+        let scheme = Preset {
+            signature: &["X-Webhook-Signature"],
+            format: SignatureFormat::Single { prefix: "sha256=".to_owned() },
+            encoding: Encoding::Hex,
+            timestamp: &["X-Webhook-Timestamp"],
+            id: &[],
+            contents: &[BODY_THEN_TIMESTAMP],
+        }
+        .build();
+        Self { scheme }
+    }
+
+    /// Also accepts signatures over the body alone, as Pollybot's overview page documents. Such
+    /// deliveries have no replay protection ([`Verified::timestamp_bound`] is `false`); a
+    /// timestamp header, when present, must still be within the tolerance.
+    pub fn accepting_body_only() -> Self {
+        let mut provider = Self::new();
+        if let SchemeKind::Signed(signed) = &mut provider.scheme.kind {
+            signed.contents.push(crate::scheme::SignedContent::from_parts(BODY));
+            signed.timestamp_required = false;
+        }
+        provider
+    }
+
+    /// Whether body-only signatures are accepted.
+    pub fn accepts_body_only(&self) -> bool {
+        matches!(&self.scheme.kind, SchemeKind::Signed(signed) if signed.contents.len() > 1)
+    }
+}
+
+impl Default for Pollybot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Provider for Pollybot {
+    type Event = PollybotEvent;
+
+    fn name(&self) -> &'static str {
+        "pollybot"
+    }
+
+    fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
+    /// The largest configurable schedule: 10 retries, exponential from a 60 s delay
+    /// (60 s × (2¹⁰ − 1) ≈ 17 h), rounded up.
+    fn retry_window(&self) -> Duration {
+        Duration::from_secs(18 * 3600)
+    }
+
+    fn parse_event<H: HeaderSource + ?Sized>(&self, _: &H, body: &[u8]) -> Result<PollybotEvent, PayloadError> {
+        PollybotEvent::parse(body)
+    }
+
+    /// `{event}:{data.id}:{timestamp}` from the body.
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &PollybotEvent, _body: &[u8]) -> Option<String> {
+        let (name, id, timestamp) = event.dedup_parts()?;
+        Some(format!("{name}:{id}:{timestamp}"))
+    }
+}

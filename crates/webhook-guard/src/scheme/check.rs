@@ -1,0 +1,247 @@
+//! The engine: one HMAC-SHA256 check that serves every [`Scheme`], plus the Ed25519 and
+//! secret-in-body checks.
+//!
+//! Order matters (DESIGN.md, verification rules): everything that can be said about a request
+//! without the secrets (missing or malformed headers) is decided first; then the MACs; the
+//! timestamp window only after a MAC matched, so what an unauthenticated caller learns never
+//! depends on a secret.
+
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
+
+use super::parse::{Provided, parse_signature, parse_timestamp};
+use super::{Scheme, SchemeKind, SignedScheme};
+use crate::error::VerifyError;
+use crate::event::peek_str_field;
+use crate::headers::{HeaderSource, single_value};
+use crate::secret::Keyring;
+
+/// What a successful check established.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verified<'a> {
+    /// The signed timestamp (unix seconds), when the scheme has one and the delivery carried it.
+    pub(crate) timestamp: Option<i64>,
+    /// The signed id header's value.
+    pub(crate) id: Option<&'a str>,
+    /// The position in the keyring of the key that matched.
+    pub(crate) key_index: usize,
+    /// Whether the matching signature covered the timestamp (false for Pollybot's body-only
+    /// reading, GitHub, Shopify and secret-in-body).
+    pub(crate) timestamp_bound: bool,
+}
+
+/// The receiver's side of the replay check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub(crate) now: i64,
+    pub(crate) tolerance_secs: u64,
+}
+
+/// Verifies a delivery against `scheme` with the keys of `keyring`.
+pub(crate) fn verify<'a, H>(
+    scheme: &Scheme,
+    keyring: &Keyring,
+    headers: &'a H,
+    body: &'a [u8],
+    window: Window,
+) -> Result<Verified<'a>, VerifyError>
+where
+    H: HeaderSource + ?Sized,
+{
+    match &scheme.kind {
+        SchemeKind::Signed(signed) => verify_signed(signed, keyring, headers, body, window),
+        SchemeKind::SecretInBody { field } => verify_secret_in_body(field, keyring, body),
+    }
+}
+
+/// The header material of a signed delivery, parsed but not yet checked.
+pub(crate) struct Material<'a> {
+    pub(crate) provided: Provided<'a>,
+    pub(crate) timestamp: Option<(&'a [u8], i64)>,
+    pub(crate) id: Option<&'a str>,
+}
+
+/// Reads the signature, timestamp and id headers: every 400-class decision.
+pub(crate) fn read_material<'a, H>(scheme: &SignedScheme, headers: &'a H) -> Result<Material<'a>, VerifyError>
+where
+    H: HeaderSource + ?Sized,
+{
+    let signature_name = scheme.signature_headers.first().map_or("signature", String::as_str);
+    let value = lookup(headers, &scheme.signature_headers, signature_name)?.ok_or_else(|| VerifyError::missing(signature_name))?;
+    let provided = parse_signature(value, &scheme.format, scheme.encoding)
+        .map_err(|problem| VerifyError::malformed(signature_name, &problem.describe(&scheme.format)))?;
+
+    let (timestamp_bytes, timestamp_name) = if scheme.timestamp_in_signature() {
+        (provided.timestamp, signature_name)
+    } else if let Some(first) = scheme.timestamp_headers.first() {
+        (lookup(headers, &scheme.timestamp_headers, first)?, first.as_str())
+    } else {
+        (None, "")
+    };
+    let timestamp = match timestamp_bytes {
+        Some(bytes) => {
+            let parsed = parse_timestamp(bytes).ok_or_else(|| {
+                VerifyError::malformed(timestamp_name, "does not hold a timestamp in whole seconds since 1970")
+            })?;
+            Some((bytes, parsed))
+        }
+        None if scheme.timestamp_required && !scheme.timestamp_headers.is_empty() => {
+            return Err(VerifyError::missing(timestamp_name));
+        }
+        None => None,
+    };
+
+    let id = match scheme.id_headers.first() {
+        Some(first) => {
+            let bytes = lookup(headers, &scheme.id_headers, first)?.ok_or_else(|| VerifyError::missing(first))?;
+            let id = std::str::from_utf8(bytes)
+                .ok()
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| VerifyError::malformed(first, "is empty or not UTF-8"))?;
+            Some(id)
+        }
+        None => None,
+    };
+    Ok(Material { provided, timestamp, id })
+}
+
+fn lookup<'a, H>(headers: &'a H, names: &[String], label: &str) -> Result<Option<&'a [u8]>, VerifyError>
+where
+    H: HeaderSource + ?Sized,
+{
+    let mut found: Option<&[u8]> = None;
+    for name in names {
+        match single_value(headers, &[name.as_str()]) {
+            Ok(Some(value)) => match found {
+                Some(previous) if previous != value => {
+                    return Err(VerifyError::malformed(label, "has two different values"));
+                }
+                _ => found = Some(value),
+            },
+            Ok(None) => {}
+            Err(_) => return Err(VerifyError::malformed(name, "has two different values")),
+        }
+    }
+    Ok(found)
+}
+
+fn verify_signed<'a, H>(
+    scheme: &SignedScheme,
+    keyring: &Keyring,
+    headers: &'a H,
+    body: &'a [u8],
+    window: Window,
+) -> Result<Verified<'a>, VerifyError>
+where
+    H: HeaderSource + ?Sized,
+{
+    let material = read_material(scheme, headers)?;
+    let matched = match_signatures(scheme, keyring, &material, body).ok_or_else(VerifyError::mismatch)?;
+    if let Some((_, timestamp)) = material.timestamp {
+        check_window(timestamp, window)?;
+    }
+    Ok(Verified {
+        timestamp: material.timestamp.map(|(_, parsed)| parsed),
+        id: material.id,
+        key_index: matched.key_index,
+        timestamp_bound: matched.timestamp_bound,
+    })
+}
+
+/// Which key matched, and through which layout.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Match {
+    pub(crate) key_index: usize,
+    pub(crate) content_index: usize,
+    pub(crate) timestamp_bound: bool,
+}
+
+/// Compares every provided signature with every key's expected MAC, over every accepted layout.
+///
+/// The comparisons are constant-time and none of them returns early; which key matched is not
+/// secret (it reveals nothing about any MAC's bytes).
+pub(crate) fn match_signatures(scheme: &SignedScheme, keyring: &Keyring, material: &Material<'_>, body: &[u8]) -> Option<Match> {
+    let timestamp = material.timestamp.map_or(&b""[..], |(bytes, _)| bytes);
+    let id = material.id.unwrap_or("").as_bytes();
+    let mut found = None;
+    for (content_index, content) in scheme.contents.iter().enumerate() {
+        if content.uses_timestamp() && material.timestamp.is_none() {
+            continue;
+        }
+        if !material.provided.hmac.is_empty() {
+            for (key_index, key) in keyring.hmac_keys() {
+                let mut mac = key.mac.clone();
+                content.feed(timestamp, id, body, |chunk| mac.update(chunk));
+                let expected = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+                let mut hit = Choice::from(0);
+                for provided in &material.provided.hmac {
+                    hit |= expected.ct_eq(provided);
+                }
+                if bool::from(hit) && found.is_none() {
+                    found = Some(Match { key_index: *key_index, content_index, timestamp_bound: content.uses_timestamp() });
+                }
+            }
+        }
+        #[cfg(feature = "standard")]
+        if found.is_none() && !material.provided.ed25519.is_empty() && !keyring.ed25519_keys().is_empty() {
+            // Ed25519 needs the message in one piece; only Standard Webhooks `v1a` gets here.
+            let mut message = Vec::with_capacity(body.len() + timestamp.len() + id.len() + 8);
+            content.feed(timestamp, id, body, |chunk| message.extend_from_slice(chunk));
+            for (key_index, key) in keyring.ed25519_keys() {
+                for signature in &material.provided.ed25519 {
+                    let signature = ed25519_dalek::Signature::from_bytes(signature);
+                    if found.is_none() && key.0.verify_strict(&message, &signature).is_ok() {
+                        found = Some(Match { key_index: *key_index, content_index, timestamp_bound: content.uses_timestamp() });
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+fn check_window(timestamp: i64, window: Window) -> Result<(), VerifyError> {
+    let skew = i128::from(window.now) - i128::from(timestamp);
+    if skew.unsigned_abs() <= u128::from(window.tolerance_secs) {
+        return Ok(());
+    }
+    let direction = if skew > 0 { "in the past" } else { "in the future" };
+    Err(VerifyError::new(
+        crate::VerifyErrorKind::TimestampOutOfTolerance,
+        format!(
+            "timestamp is {} s {direction}, outside the tolerance of {} s",
+            skew.unsigned_abs(),
+            window.tolerance_secs
+        ),
+    ))
+}
+
+/// Breakcold legacy: the shared secret travels in the body. Compared as SHA-256 digests, so the
+/// comparison's time depends on neither the provided nor the configured secret's length.
+fn verify_secret_in_body<'a>(field: &str, keyring: &Keyring, body: &'a [u8]) -> Result<Verified<'a>, VerifyError> {
+    let field_label = format!("body field `{field}`");
+    let provided = match peek_str_field(body, field) {
+        Ok(Some(provided)) => provided,
+        Ok(None) => {
+            return Err(VerifyError::new(crate::VerifyErrorKind::MissingSignature, format!("{field_label} is missing")));
+        }
+        Err(_) => {
+            return Err(VerifyError::new(
+                crate::VerifyErrorKind::MalformedSignature,
+                format!("the body is not a JSON object with a string {field_label}"),
+            ));
+        }
+    };
+    let digest = Zeroizing::new(<[u8; 32]>::from(Sha256::digest(provided.as_bytes())));
+    drop(Zeroizing::new(provided.into_owned()));
+    let mut found = None;
+    for (key_index, key) in keyring.hmac_keys() {
+        if bool::from(digest.ct_eq(&*key.digest)) && found.is_none() {
+            found = Some(*key_index);
+        }
+    }
+    let key_index = found.ok_or_else(VerifyError::mismatch)?;
+    Ok(Verified { timestamp: None, id: None, key_index, timestamp_bound: false })
+}

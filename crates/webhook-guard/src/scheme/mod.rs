@@ -1,0 +1,267 @@
+//! How a sender signs, described as data.
+//!
+//! Every HMAC sender we know differs only in *where* the signature and timestamp travel, *how*
+//! the signature is encoded, and *which bytes* are signed. A [`Scheme`] writes those three answers
+//! down, and one engine ([`crate::Verifier`]) serves them all:
+//!
+//! | sender | signature | signed bytes |
+//! |---|---|---|
+//! | Botdog | `X-Webhook-Signature: t=<t>,s=<hex>` | `{t}.{body}` |
+//! | Pollybot | `X-Webhook-Signature: sha256=<hex>` + `X-Webhook-Timestamp` | `{body}{t}` (or `{body}`, opt-in) |
+//! | Breakcold | `X-Webhook-Signature: sha256=<hex>` + `X-Webhook-Timestamp` | `{t}.{body}` |
+//! | Standard Webhooks / Svix | `webhook-signature: v1,<base64> …` + `webhook-id`, `webhook-timestamp` | `{id}.{t}.{body}` |
+//! | GitHub | `X-Hub-Signature-256: sha256=<hex>` | `{body}` |
+//! | Stripe | `Stripe-Signature: t=<t>,v1=<hex>,…` | `{t}.{body}` |
+//! | Slack | `X-Slack-Signature: v0=<hex>` + `X-Slack-Request-Timestamp` | `v0:{t}:{body}` |
+//! | Shopify | `X-Shopify-Hmac-Sha256: <base64>` | `{body}` |
+//!
+//! Two schemes are not HMAC: Breakcold's legacy webhooks carry the shared secret inside the body
+//! ([`Scheme::secret_in_body`]), and Standard Webhooks `v1a` entries are Ed25519 signatures, checked
+//! by the same [`SignatureFormat::Versioned`] layout when the keyring holds Ed25519 public keys.
+
+pub(crate) mod check;
+pub(crate) mod parse;
+mod template;
+
+pub(crate) use check::verify;
+pub(crate) use template::Part;
+pub use template::SignedContent;
+
+use crate::error::ConfigError;
+
+/// How a signature is encoded in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// Hexadecimal, either case.
+    Hex,
+    /// Standard base64 with padding (RFC 4648 §4).
+    Base64,
+}
+
+/// The layout of a signature header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureFormat {
+    /// The whole value is one signature after a fixed prefix: `sha256=<hex>`, `v0=<hex>`, or a bare
+    /// `<base64>` with an empty prefix.
+    Single {
+        /// The prefix before the encoded signature (may be empty).
+        prefix: String,
+    },
+    /// Comma-separated `key=value` parts: `t=<t>,s=<sig>` (Botdog) or `t=<t>,v1=<sig>,v1=<sig>`
+    /// (Stripe). The signature key may repeat (rotation); other keys are ignored.
+    KeyValue {
+        /// The key of a signature part (`s`, `v1`).
+        signature_key: String,
+        /// The key of the timestamp part (`t`), if the timestamp travels here.
+        timestamp_key: Option<String>,
+    },
+    /// Space-separated `version,<base64>` entries (Standard Webhooks). Entries of other versions
+    /// are ignored.
+    Versioned {
+        /// The version tag of HMAC-SHA256 entries (`v1`).
+        hmac_version: String,
+        /// The version tag of Ed25519 entries (`v1a`), if supported.
+        ed25519_version: Option<String>,
+    },
+}
+
+/// A complete description of how a sender proves its deliveries.
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    pub(crate) kind: SchemeKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum SchemeKind {
+    Signed(SignedScheme),
+    SecretInBody { field: String },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SignedScheme {
+    pub(crate) signature_headers: Vec<String>,
+    pub(crate) format: SignatureFormat,
+    pub(crate) encoding: Encoding,
+    pub(crate) timestamp_headers: Vec<String>,
+    pub(crate) timestamp_required: bool,
+    pub(crate) id_headers: Vec<String>,
+    /// Accepted layouts of the signed bytes; the first is what senders are expected to use.
+    pub(crate) contents: Vec<SignedContent>,
+}
+
+impl SignedScheme {
+    pub(crate) fn timestamp_in_signature(&self) -> bool {
+        matches!(&self.format, SignatureFormat::KeyValue { timestamp_key: Some(_), .. })
+    }
+
+    pub(crate) fn has_timestamp(&self) -> bool {
+        self.timestamp_in_signature() || !self.timestamp_headers.is_empty()
+    }
+}
+
+impl Scheme {
+    /// Starts describing an HMAC-SHA256 scheme whose signature travels in `header`.
+    pub fn hmac_sha256(header: impl Into<String>, format: SignatureFormat) -> SchemeBuilder {
+        SchemeBuilder {
+            scheme: SignedScheme {
+                signature_headers: vec![header.into()],
+                format,
+                encoding: Encoding::Hex,
+                timestamp_headers: Vec::new(),
+                timestamp_required: true,
+                id_headers: Vec::new(),
+                contents: Vec::new(),
+            },
+        }
+    }
+
+    /// A scheme whose proof is the shared secret itself, in the top-level string field `field` of
+    /// a JSON body (Breakcold legacy webhooks). Compared in constant time; offers no replay
+    /// protection and no integrity of the rest of the body: prefer a signed scheme where the
+    /// sender offers one.
+    pub fn secret_in_body(field: impl Into<String>) -> Self {
+        Self { kind: SchemeKind::SecretInBody { field: field.into() } }
+    }
+
+    /// Whether the scheme carries a timestamp (and so has replay protection).
+    pub fn has_timestamp(&self) -> bool {
+        match &self.kind {
+            SchemeKind::Signed(signed) => signed.has_timestamp(),
+            SchemeKind::SecretInBody { .. } => false,
+        }
+    }
+
+    /// Whether the scheme can use Ed25519 public keys.
+    pub fn accepts_ed25519(&self) -> bool {
+        matches!(
+            &self.kind,
+            SchemeKind::Signed(SignedScheme {
+                format: SignatureFormat::Versioned { ed25519_version: Some(_), .. },
+                ..
+            })
+        )
+    }
+
+    /// The name of the header that carries the signature, for messages (`None` for
+    /// secret-in-body).
+    pub fn signature_header(&self) -> Option<&str> {
+        match &self.kind {
+            SchemeKind::Signed(signed) => signed.signature_headers.first().map(String::as_str),
+            SchemeKind::SecretInBody { .. } => None,
+        }
+    }
+}
+
+/// A preset: the description of a known sender, infallible because its parts are fixed.
+pub(crate) struct Preset {
+    pub(crate) signature: &'static [&'static str],
+    pub(crate) format: SignatureFormat,
+    pub(crate) encoding: Encoding,
+    pub(crate) timestamp: &'static [&'static str],
+    pub(crate) id: &'static [&'static str],
+    pub(crate) contents: &'static [&'static [template::Part]],
+}
+
+impl Preset {
+    pub(crate) fn build(self) -> Scheme {
+        let names = |list: &[&str]| list.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>();
+        Scheme {
+            kind: SchemeKind::Signed(SignedScheme {
+                signature_headers: names(self.signature),
+                format: self.format,
+                encoding: self.encoding,
+                timestamp_headers: names(self.timestamp),
+                timestamp_required: true,
+                id_headers: names(self.id),
+                contents: self.contents.iter().map(|parts| SignedContent::from_parts(parts)).collect(),
+            }),
+        }
+    }
+}
+
+/// Builds a [`Scheme`]; see [`Scheme::hmac_sha256`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SchemeBuilder {
+    scheme: SignedScheme,
+}
+
+impl SchemeBuilder {
+    /// Another name the signature header may go by (`svix-signature` beside `webhook-signature`).
+    pub fn signature_alias(mut self, header: impl Into<String>) -> Self {
+        self.scheme.signature_headers.push(header.into());
+        self
+    }
+
+    /// How the signature is encoded (default hex).
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.scheme.encoding = encoding;
+        self
+    }
+
+    /// The timestamp travels in this header (call again to add an alias).
+    pub fn timestamp_header(mut self, header: impl Into<String>) -> Self {
+        self.scheme.timestamp_headers.push(header.into());
+        self
+    }
+
+    /// The delivery id travels in this header and is part of the signed bytes as `{id}` (call
+    /// again to add an alias).
+    pub fn id_header(mut self, header: impl Into<String>) -> Self {
+        self.scheme.id_headers.push(header.into());
+        self
+    }
+
+    /// The layout of the signed bytes, e.g. `"{t}.{body}"`; call again to accept an alternative
+    /// layout too (the first is the one senders are expected to use).
+    ///
+    /// # Errors
+    ///
+    /// See [`SignedContent::parse`].
+    pub fn signed_content(mut self, template: &str) -> Result<Self, ConfigError> {
+        self.scheme.contents.push(SignedContent::parse(template)?);
+        Ok(self)
+    }
+
+    /// Accept deliveries whose timestamp is absent. Only meaningful with an alternative signed
+    /// layout that does not include `{t}`; such deliveries have no replay protection.
+    pub fn timestamp_optional(mut self) -> Self {
+        self.scheme.timestamp_required = false;
+        self
+    }
+
+    /// Checks the description and finishes it.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidScheme`] when no signed layout was given, a layout uses `{t}` or
+    /// `{id}` with nowhere for it to come from, or a header name is empty.
+    pub fn build(self) -> Result<Scheme, ConfigError> {
+        let scheme = self.scheme;
+        if scheme.contents.is_empty() {
+            return Err(ConfigError::InvalidScheme("no signed content layout given"));
+        }
+        let names = scheme
+            .signature_headers
+            .iter()
+            .chain(&scheme.timestamp_headers)
+            .chain(&scheme.id_headers);
+        if names.clone().any(|name| http::HeaderName::from_bytes(name.as_bytes()).is_err()) {
+            return Err(ConfigError::InvalidScheme("a header name is empty or not a valid header name"));
+        }
+        if scheme.contents.iter().any(SignedContent::uses_timestamp) && !scheme.has_timestamp() {
+            return Err(ConfigError::InvalidScheme("`{t}` is signed but no timestamp source is set"));
+        }
+        if scheme.contents.iter().any(SignedContent::uses_id) && scheme.id_headers.is_empty() {
+            return Err(ConfigError::InvalidScheme("`{id}` is signed but no id header is set"));
+        }
+        if let SignatureFormat::KeyValue { signature_key, .. } = &scheme.format {
+            if signature_key.is_empty() {
+                return Err(ConfigError::InvalidScheme("the signature key must not be empty"));
+            }
+        }
+        Ok(Scheme { kind: SchemeKind::Signed(scheme) })
+    }
+}

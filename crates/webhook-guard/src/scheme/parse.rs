@@ -1,0 +1,255 @@
+//! Parsing signature material out of header bytes.
+//!
+//! Works on raw bytes (a header may hold anything a client sends) and never panics. Every
+//! signature entry is decoded into a fixed-size array before anything is compared: an entry that
+//! does not decode to exactly 32 (HMAC-SHA256) or 64 (Ed25519) bytes cannot match and is only
+//! counted, so no comparison ever runs on a shorter prefix.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Encoding, SignatureFormat};
+
+/// At most this many entries are read from one signature header. Rotation needs two or three;
+/// the bound keeps the work per request small whatever a client sends.
+pub(crate) const MAX_ENTRIES: usize = 64;
+
+/// The signature material of one header.
+#[derive(Debug, Default)]
+pub(crate) struct Provided<'a> {
+    /// Decoded HMAC-SHA256 signatures.
+    pub(crate) hmac: Vec<[u8; 32]>,
+    /// Decoded Ed25519 signatures.
+    pub(crate) ed25519: Vec<[u8; 64]>,
+    /// Entries of a supported kind that did not decode to the right length.
+    pub(crate) undecodable: usize,
+    /// The timestamp, when the format carries it (`t=`).
+    pub(crate) timestamp: Option<&'a [u8]>,
+}
+
+/// Why a signature header could not be parsed. The messages name the structure, never the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeaderProblem {
+    MissingPrefix,
+    PartWithoutEquals,
+    NoSignature,
+    NoTimestamp,
+    ConflictingTimestamps,
+    TooManyEntries,
+}
+
+impl HeaderProblem {
+    pub(crate) fn describe(self, format: &SignatureFormat) -> String {
+        match (self, format) {
+            (Self::MissingPrefix, SignatureFormat::Single { prefix }) => {
+                format!("does not start with `{prefix}`")
+            }
+            (Self::NoSignature, SignatureFormat::KeyValue { signature_key, .. }) => {
+                format!("has no `{signature_key}=` signature")
+            }
+            (Self::NoSignature, SignatureFormat::Versioned { hmac_version, .. }) => {
+                format!("has no `{hmac_version},` signature entry")
+            }
+            (Self::NoTimestamp, SignatureFormat::KeyValue { timestamp_key: Some(key), .. }) => {
+                format!("has no `{key}=` timestamp")
+            }
+            (Self::ConflictingTimestamps, _) => "has two different timestamps".to_owned(),
+            (Self::PartWithoutEquals, _) => "has a part without `=`".to_owned(),
+            (Self::TooManyEntries, _) => format!("has more than {MAX_ENTRIES} entries"),
+            _ => "is malformed".to_owned(),
+        }
+    }
+}
+
+/// Parses one signature header value.
+pub(crate) fn parse_signature<'a>(
+    value: &'a [u8],
+    format: &SignatureFormat,
+    encoding: Encoding,
+) -> Result<Provided<'a>, HeaderProblem> {
+    let mut provided = Provided::default();
+    match format {
+        SignatureFormat::Single { prefix } => {
+            let encoded = value.strip_prefix(prefix.as_bytes()).ok_or(HeaderProblem::MissingPrefix)?;
+            push_hmac(&mut provided, encoded, encoding);
+        }
+        SignatureFormat::KeyValue { signature_key, timestamp_key } => {
+            let mut entries = 0;
+            let mut signatures = 0;
+            for part in value.split(|byte| *byte == b',').map(<[u8]>::trim_ascii) {
+                if part.is_empty() {
+                    continue;
+                }
+                entries += 1;
+                if entries > MAX_ENTRIES {
+                    return Err(HeaderProblem::TooManyEntries);
+                }
+                let (key, entry) = split_once(part, b'=').ok_or(HeaderProblem::PartWithoutEquals)?;
+                if key == signature_key.as_bytes() {
+                    signatures += 1;
+                    push_hmac(&mut provided, entry, encoding);
+                } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes()) {
+                    match provided.timestamp {
+                        Some(previous) if previous != entry => return Err(HeaderProblem::ConflictingTimestamps),
+                        _ => provided.timestamp = Some(entry),
+                    }
+                }
+                // Other keys (Stripe's `v0=` test-mode signatures, future versions) are ignored.
+            }
+            if signatures == 0 {
+                return Err(HeaderProblem::NoSignature);
+            }
+            if timestamp_key.is_some() && provided.timestamp.is_none() {
+                return Err(HeaderProblem::NoTimestamp);
+            }
+        }
+        SignatureFormat::Versioned { hmac_version, ed25519_version } => {
+            let mut entries = 0;
+            let mut supported = 0;
+            for entry in value.split(u8::is_ascii_whitespace).filter(|entry| !entry.is_empty()) {
+                entries += 1;
+                if entries > MAX_ENTRIES {
+                    return Err(HeaderProblem::TooManyEntries);
+                }
+                // Standard Webhooks: `<version>,<signature>`; unknown versions are ignored.
+                let Some((version, signature)) = split_once(entry, b',') else { continue };
+                if version == hmac_version.as_bytes() {
+                    supported += 1;
+                    push_hmac(&mut provided, signature, Encoding::Base64);
+                } else if ed25519_version.as_ref().is_some_and(|v| version == v.as_bytes()) {
+                    supported += 1;
+                    match decode::<64>(signature, Encoding::Base64) {
+                        Some(decoded) => provided.ed25519.push(decoded),
+                        None => provided.undecodable += 1,
+                    }
+                }
+            }
+            if supported == 0 {
+                return Err(HeaderProblem::NoSignature);
+            }
+        }
+    }
+    Ok(provided)
+}
+
+fn push_hmac(provided: &mut Provided<'_>, encoded: &[u8], encoding: Encoding) {
+    match decode::<32>(encoded, encoding) {
+        Some(decoded) => provided.hmac.push(decoded),
+        None => provided.undecodable += 1,
+    }
+}
+
+fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = bytes.iter().position(|byte| *byte == separator)?;
+    Some((&bytes[..at], &bytes[at + 1..]))
+}
+
+/// Decodes exactly `LEN` bytes, or nothing.
+pub(crate) fn decode<const LEN: usize>(encoded: &[u8], encoding: Encoding) -> Option<[u8; LEN]> {
+    let mut out = [0u8; LEN];
+    match encoding {
+        Encoding::Hex => hex::decode_to_slice(encoded, &mut out).ok()?,
+        Encoding::Base64 => {
+            // Exactly the padded length of LEN bytes, so the decoder can never write past `out`
+            // and a shorter or longer signature is refused before decoding.
+            if encoded.len() != LEN.div_ceil(3) * 4 {
+                return None;
+            }
+            let mut buffer = [0u8; 66];
+            let written = STANDARD.decode_slice(encoded, &mut buffer[..]).ok()?;
+            if written != LEN {
+                return None;
+            }
+            out.copy_from_slice(&buffer[..LEN]);
+        }
+    }
+    Some(out)
+}
+
+/// Parses a timestamp that must be plain ASCII decimal digits (no sign, no spaces) fitting an
+/// `i64`. The bytes themselves (not the parsed number) are what the sender signed.
+pub(crate) fn parse_timestamp(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 19 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    bytes
+        .iter()
+        .try_fold(0i64, |acc, digit| acc.checked_mul(10)?.checked_add(i64::from(digit - b'0')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_value() -> SignatureFormat {
+        SignatureFormat::KeyValue { signature_key: "s".into(), timestamp_key: Some("t".into()) }
+    }
+
+    #[test]
+    fn key_value_headers_yield_every_signature_and_the_timestamp() {
+        let sig = "ab".repeat(32);
+        let value = format!("t=1700000000,s={sig},s={},x=ignored", sig.to_uppercase());
+        let provided = parse_signature(value.as_bytes(), &key_value(), Encoding::Hex).unwrap();
+        assert_eq!(provided.hmac, vec![[0xab; 32], [0xab; 32]]);
+        assert_eq!(provided.timestamp, Some(&b"1700000000"[..]));
+        assert_eq!(provided.undecodable, 0);
+    }
+
+    #[test]
+    fn undecodable_entries_are_counted_not_compared() {
+        let short = "ab".repeat(31);
+        let value = format!("t=1,s={short},s=zz,s=");
+        let provided = parse_signature(value.as_bytes(), &key_value(), Encoding::Hex).unwrap();
+        assert!(provided.hmac.is_empty());
+        assert_eq!(provided.undecodable, 3);
+    }
+
+    #[test]
+    fn structural_problems_are_reported() {
+        let format = key_value();
+        assert_eq!(parse_signature(b"t=1", &format, Encoding::Hex).unwrap_err(), HeaderProblem::NoSignature);
+        assert_eq!(parse_signature(b"s=00", &format, Encoding::Hex).unwrap_err(), HeaderProblem::NoTimestamp);
+        assert_eq!(parse_signature(b"t=1,s", &format, Encoding::Hex).unwrap_err(), HeaderProblem::PartWithoutEquals);
+        assert_eq!(
+            parse_signature(b"t=1,t=2,s=00", &format, Encoding::Hex).unwrap_err(),
+            HeaderProblem::ConflictingTimestamps
+        );
+        let many = "s=00,".repeat(MAX_ENTRIES + 1);
+        let value = format!("t=1,{many}");
+        assert_eq!(parse_signature(value.as_bytes(), &format, Encoding::Hex).unwrap_err(), HeaderProblem::TooManyEntries);
+        let single = SignatureFormat::Single { prefix: "sha256=".into() };
+        assert_eq!(parse_signature(b"md5=00", &single, Encoding::Hex).unwrap_err(), HeaderProblem::MissingPrefix);
+    }
+
+    #[test]
+    fn versioned_lists_ignore_unknown_versions() {
+        let format = SignatureFormat::Versioned { hmac_version: "v1".into(), ed25519_version: Some("v1a".into()) };
+        let hmac = STANDARD.encode([7u8; 32]);
+        let ed = STANDARD.encode([9u8; 64]);
+        let value = format!("v2,abc  v1,{hmac} v1a,{ed} v1, junk");
+        let provided = parse_signature(value.as_bytes(), &format, Encoding::Base64).unwrap();
+        assert_eq!(provided.hmac, vec![[7u8; 32]]);
+        assert_eq!(provided.ed25519, vec![[9u8; 64]]);
+        assert_eq!(provided.undecodable, 1);
+        assert_eq!(parse_signature(b"v2,abc", &format, Encoding::Base64).unwrap_err(), HeaderProblem::NoSignature);
+    }
+
+    #[test]
+    fn decoding_requires_the_exact_length() {
+        assert_eq!(decode::<32>(STANDARD.encode([1u8; 32]).as_bytes(), Encoding::Base64), Some([1u8; 32]));
+        assert_eq!(decode::<32>(STANDARD.encode([1u8; 31]).as_bytes(), Encoding::Base64), None);
+        assert_eq!(decode::<32>(STANDARD.encode([1u8; 33]).as_bytes(), Encoding::Base64), None);
+        assert_eq!(decode::<32>("AB".repeat(32).as_bytes(), Encoding::Hex), Some([0xab; 32]));
+        assert_eq!(decode::<32>("AB".repeat(33).as_bytes(), Encoding::Hex), None);
+        assert_eq!(decode::<64>(b"\xff\xfe", Encoding::Base64), None);
+    }
+
+    #[test]
+    fn timestamps_are_plain_digits_that_fit() {
+        assert_eq!(parse_timestamp(b"1700000000"), Some(1_700_000_000));
+        assert_eq!(parse_timestamp(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [&b""[..], b"-1", b"+1", b" 1", b"1.5", b"9223372036854775808", b"99999999999999999999"] {
+            assert_eq!(parse_timestamp(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! [`Verifier`]: a provider, its keyring, the replay tolerance, a clock and a body limit.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::clock::{Clock, SystemClock};
+use crate::delivery::{Delivery, Verified};
+use crate::error::{ConfigError, VerifyError};
+use crate::headers::HeaderSource;
+use crate::provider::Provider;
+use crate::scheme::{self, SchemeKind};
+use crate::secret::{Key, Keyring};
+
+/// The replay window used when none is configured: ±300 s, as Botdog's docs, Pollybot's security
+/// page and the Standard Webhooks reference libraries use.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// The body limit used when none is configured: 256 KiB. The largest documented event of any
+/// supported sender is a few KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+
+/// Verifies deliveries of one provider. Cheap to clone (shared).
+///
+/// ```
+/// use webhook_guard::{FixedClock, Verifier, providers::Botdog};
+///
+/// let verifier = Verifier::builder(Botdog::new())
+///     .secret("whsec_botdog_example")
+///     .clock(FixedClock(1_763_633_730))
+///     .build()?;
+/// let body = br#"{"id":"evt_1","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:30Z"}"#;
+/// let signature = "t=1763633730,s=f4d0c32f1dc0325e0d04d7946b3a28dbd4b5c9c3a55d0e90e1e4c2f1bbf6c55c";
+/// let error = verifier.verify(&[("X-Webhook-Signature", signature)][..], &body[..]).unwrap_err();
+/// assert_eq!(error.kind(), webhook_guard::VerifyErrorKind::SignatureMismatch);
+/// assert_eq!(error.status(), 401);
+/// # Ok::<(), webhook_guard::ConfigError>(())
+/// ```
+pub struct Verifier<P: Provider> {
+    inner: Arc<Inner<P>>,
+}
+
+struct Inner<P> {
+    provider: P,
+    keyring: Keyring,
+    tolerance: Duration,
+    clock: Arc<dyn Clock>,
+    body_limit: usize,
+}
+
+impl<P: Provider> Clone for Verifier<P> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<P: Provider> fmt::Debug for Verifier<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("provider", &self.inner.provider)
+            .field("keyring", &self.inner.keyring)
+            .field("tolerance", &self.inner.tolerance)
+            .field("clock", &self.inner.clock)
+            .field("body_limit", &self.inner.body_limit)
+            .finish()
+    }
+}
+
+impl<P: Provider> Verifier<P> {
+    /// Starts configuring a verifier for `provider`.
+    pub fn builder(provider: P) -> VerifierBuilder<P> {
+        VerifierBuilder {
+            provider,
+            keys: Vec::new(),
+            tolerance: DEFAULT_TOLERANCE,
+            clock: Arc::new(SystemClock),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Checks the signature (and timestamp) of a delivery without parsing its body.
+    ///
+    /// # Errors
+    ///
+    /// A [`VerifyError`] whose [`kind`](VerifyError::kind) says why: body too large, signature
+    /// material missing or malformed, no signature matching, or timestamp outside the tolerance.
+    pub fn verify_signature<H>(&self, headers: &H, body: &[u8]) -> Result<Verified, VerifyError>
+    where
+        H: HeaderSource + ?Sized,
+    {
+        let inner = &*self.inner;
+        if body.len() > inner.body_limit {
+            return Err(VerifyError::too_large(inner.body_limit));
+        }
+        let window = scheme::check::Window {
+            now: inner.clock.now_unix(),
+            tolerance_secs: inner.tolerance.as_secs(),
+        };
+        let checked = scheme::verify(inner.provider.scheme(), &inner.keyring, headers, body, window)?;
+        Ok(Verified {
+            provider: inner.provider.name(),
+            timestamp: checked.timestamp,
+            signed_id: checked.id.map(str::to_owned),
+            key_index: checked.key_index,
+            timestamp_bound: checked.timestamp_bound,
+        })
+    }
+
+    /// Verifies a delivery, then parses it into the provider's typed event.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_signature`], plus [`VerifyErrorKind::InvalidPayload`]
+    /// (crate::VerifyErrorKind::InvalidPayload) when the authentic body is not JSON or a known
+    /// event does not match its type; the error names the failing JSON path.
+    pub fn verify<H>(&self, headers: &H, body: impl Into<Bytes>) -> Result<Delivery<P::Event>, VerifyError>
+    where
+        H: HeaderSource + ?Sized,
+    {
+        let body = body.into();
+        let verified = self.verify_signature(headers, &body)?;
+        let provider = &self.inner.provider;
+        let event = provider.parse_event(headers, &body).map_err(VerifyError::payload)?;
+        let id = provider
+            .delivery_id(headers, &verified, &event, &body)
+            .unwrap_or_else(|| body_digest_id(&body));
+        Ok(Delivery { id, verified, event, body })
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &P {
+        &self.inner.provider
+    }
+
+    /// The keyring.
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    /// The replay tolerance.
+    pub fn tolerance(&self) -> Duration {
+        self.inner.tolerance
+    }
+
+    /// The largest body accepted, in bytes. Adapters enforce it while reading.
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// The current time according to the verifier's clock.
+    pub fn now_unix(&self) -> i64 {
+        self.inner.clock.now_unix()
+    }
+}
+
+/// The fallback delivery id: `sha256:` and the lowercase hex SHA-256 of the body. A retry of the
+/// same bytes gets the same id; it is authenticated because the body is.
+pub fn body_digest_id(body: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(body)))
+}
+
+/// Configures a [`Verifier`]; see [`Verifier::builder`].
+#[must_use]
+pub struct VerifierBuilder<P> {
+    provider: P,
+    keys: Vec<Result<Key, ConfigError>>,
+    tolerance: Duration,
+    clock: Arc<dyn Clock>,
+    body_limit: usize,
+}
+
+impl<P: Provider> fmt::Debug for VerifierBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("provider", &self.provider)
+            .field("keys", &self.keys.len())
+            .field("tolerance", &self.tolerance)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Provider> VerifierBuilder<P> {
+    /// Adds a secret as the provider means it ([`Provider::parse_key`]): raw UTF-8 for most
+    /// senders, `whsec_`/`whpk_` for Standard Webhooks. Add several to accept each during a
+    /// rotation. A bad secret is reported by [`build`](Self::build).
+    pub fn secret(mut self, secret: &str) -> Self {
+        let key = self.provider.parse_key(secret);
+        self.keys.push(key);
+        self
+    }
+
+    /// Adds a key.
+    pub fn key(mut self, key: impl Into<Key>) -> Self {
+        self.keys.push(Ok(key.into()));
+        self
+    }
+
+    /// The replay tolerance: a signed timestamp further than this from now, in either direction, is
+    /// refused. Default [`DEFAULT_TOLERANCE`].
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Where "now" comes from. Default [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The largest body accepted, in bytes. Default [`DEFAULT_BODY_LIMIT`].
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// The first bad secret's [`ConfigError`]; [`ConfigError::NoUsableKey`] without keys;
+    /// [`ConfigError::UnsupportedKey`] for an Ed25519 key with a scheme that has no Ed25519
+    /// signatures, or with secret-in-body.
+    pub fn build(self) -> Result<Verifier<P>, ConfigError> {
+        let keys = self.keys.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let name = self.provider.name();
+        if keys.is_empty() {
+            return Err(ConfigError::NoUsableKey { provider: name });
+        }
+        let scheme = self.provider.scheme();
+        #[cfg(feature = "standard")]
+        if keys.iter().any(|key| matches!(key, Key::Ed25519(_)))
+            && (!scheme.accepts_ed25519() || matches!(scheme.kind, SchemeKind::SecretInBody { .. }))
+        {
+            return Err(ConfigError::UnsupportedKey { provider: name, key: "Ed25519 public" });
+        }
+        let _ = &scheme.kind;
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                keyring: Keyring::new(keys),
+                provider: self.provider,
+                tolerance: self.tolerance,
+                clock: self.clock,
+                body_limit: self.body_limit,
+            }),
+        })
+    }
+}
