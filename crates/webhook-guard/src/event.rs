@@ -57,11 +57,11 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Pa
 
 /// Reads the top-level string field `field` of a JSON object, skipping every other value.
 ///
-/// Returns `Ok(None)` when the object has no such field or it is `null`.
+/// Returns `Ok(None)` when the object has no such field.
 ///
 /// # Errors
 ///
-/// When the body is not a JSON object, or the field is not a string.
+/// When the body is not a JSON object, or the field is not a string (`null` included).
 pub fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     de::Deserializer::deserialize_map(&mut deserializer, PeekField { field })
@@ -86,7 +86,8 @@ impl<'de> Visitor<'de> for PeekField<'_> {
         let mut found = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == self.field && found.is_none() {
-                found = map.next_value::<Option<CowStr<'de>>>()?.map(|s| s.0);
+                // `null` is not a string: a type field or a secret that is null is malformed.
+                found = Some(map.next_value::<CowStr<'de>>()?.0);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }

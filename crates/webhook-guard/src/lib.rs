@@ -9,6 +9,8 @@ pub mod provider;
 pub mod providers;
 pub mod scheme;
 pub mod secret;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod verifier;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -28,6 +28,13 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// remember a completed id at least this long.
     fn retry_window(&self) -> Duration;
 
+    /// Headers that carry the delivery id without being signed (`X-GitHub-Delivery`), in order of
+    /// preference. Two different values of one of them make the request malformed (400): which
+    /// one the sender meant cannot be known, and the id decides deduplication.
+    fn id_headers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Turns a configured secret string into a key, the way this sender means it. The default
     /// takes the string's raw UTF-8 bytes.
     ///

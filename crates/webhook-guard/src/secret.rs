@@ -159,8 +159,6 @@ impl From<Ed25519PublicKey> for Key {
 /// A secret with its HMAC key schedule precomputed.
 #[derive(Clone)]
 pub(crate) struct HmacKey {
-    /// Kept for the secret-in-body comparison (via `digest`) and for signing in tests.
-    pub(crate) secret: Secret,
     /// The keyed state after absorbing the inner pad; cloned per request.
     pub(crate) mac: HmacSha256,
     /// SHA-256 of the secret: secret-in-body schemes compare digests so the comparison takes the
@@ -200,7 +198,8 @@ impl Keyring {
                         continue;
                     };
                     let digest = Zeroizing::new(Sha256::digest(secret.expose()).into());
-                    hmac.push((index, HmacKey { secret, mac, digest }));
+                    hmac.push((index, HmacKey { mac, digest }));
+                    // `secret` is dropped (and zeroized) here: the keyring keeps only derived state.
                 }
                 #[cfg(feature = "standard")]
                 Key::Ed25519(key) => ed25519.push((index, key)),

@@ -95,6 +95,7 @@ impl<P: Provider> Verifier<P> {
         if body.len() > inner.body_limit {
             return Err(VerifyError::too_large(inner.body_limit));
         }
+        let header_id = id_header(&inner.provider, headers)?;
         let window = scheme::check::Window {
             now: inner.clock.now_unix(),
             tolerance_secs: inner.tolerance.as_secs(),
@@ -104,6 +105,7 @@ impl<P: Provider> Verifier<P> {
             provider: inner.provider.name(),
             timestamp: checked.timestamp,
             signed_id: checked.id.map(str::to_owned),
+            header_id,
             key_index: checked.key_index,
             timestamp_bound: checked.timestamp_bound,
         })
@@ -154,6 +156,21 @@ impl<P: Provider> Verifier<P> {
     pub fn now_unix(&self) -> i64 {
         self.inner.clock.now_unix()
     }
+}
+
+/// The first of the provider's unsigned id headers that is present, refusing conflicting values.
+fn id_header<P: Provider, H: HeaderSource + ?Sized>(provider: &P, headers: &H) -> Result<Option<String>, VerifyError> {
+    let mut found = None;
+    for name in provider.id_headers() {
+        match crate::headers::single_value(headers, &[name]) {
+            Err(_) => return Err(VerifyError::malformed(name, "has two different values")),
+            Ok(Some(value)) if found.is_none() => {
+                found = std::str::from_utf8(value).ok().filter(|id| !id.is_empty()).map(str::to_owned);
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(found)
 }
 
 /// The fallback delivery id: `sha256:` and the lowercase hex SHA-256 of the body. A retry of the

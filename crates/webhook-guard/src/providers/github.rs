@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::json_event::{JsonEvent, TypeSource};
 use super::presets::BODY;
-use crate::headers::{HeaderSource, text_value};
+use crate::headers::HeaderSource;
 use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
 use crate::{PayloadError, Provider, Verified};
 
@@ -56,12 +56,16 @@ impl Provider for Github {
     }
 
     /// The type is the `X-GitHub-Event` header (`push`, `pull_request`, …).
+    fn id_headers(&self) -> &'static [&'static str] {
+        &["X-GitHub-Delivery"]
+    }
+
     fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<JsonEvent, PayloadError> {
         JsonEvent::parse(headers, body, TypeSource::Header("X-GitHub-Event"))
     }
 
     /// The `X-GitHub-Delivery` header (a GUID, kept on redelivery).
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, _: &Verified, _: &JsonEvent, _body: &[u8]) -> Option<String> {
-        text_value(headers, "X-GitHub-Delivery").map(str::to_owned)
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &JsonEvent, _: &[u8]) -> Option<String> {
+        verified.header_id().map(str::to_owned)
     }
 }

@@ -1,6 +1,7 @@
 //! One module per sender, each behind its own cargo feature, plus [`Custom`] for any scheme the
 //! engine can describe.
 
+mod any;
 #[cfg(feature = "botdog")]
 pub mod botdog;
 #[cfg(feature = "breakcold")]
@@ -29,6 +30,7 @@ pub use botdog::{Botdog, BotdogEvent};
 pub use breakcold::{Breakcold, BreakcoldEvent};
 #[cfg(feature = "breakcold-legacy")]
 pub use breakcold_legacy::{BreakcoldLegacy, BreakcoldLegacyEvent};
+pub use any::{AnyEvent, AnyProvider};
 pub use custom::Custom;
 #[cfg(feature = "github")]
 pub use github::Github;

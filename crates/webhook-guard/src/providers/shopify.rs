@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::json_event::{JsonEvent, TypeSource};
 use super::presets::BODY;
-use crate::headers::{HeaderSource, text_value};
+use crate::headers::HeaderSource;
 use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
 use crate::{PayloadError, Provider, Verified};
 
@@ -55,14 +55,16 @@ impl Provider for Shopify {
     }
 
     /// The type is the `X-Shopify-Topic` header (`orders/create`, …).
+    fn id_headers(&self) -> &'static [&'static str] {
+        &["X-Shopify-Event-Id", "X-Shopify-Webhook-Id"]
+    }
+
     fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<JsonEvent, PayloadError> {
         JsonEvent::parse(headers, body, TypeSource::Header("X-Shopify-Topic"))
     }
 
     /// `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, _: &Verified, _: &JsonEvent, _body: &[u8]) -> Option<String> {
-        text_value(headers, "X-Shopify-Event-Id")
-            .or_else(|| text_value(headers, "X-Shopify-Webhook-Id"))
-            .map(str::to_owned)
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &JsonEvent, _: &[u8]) -> Option<String> {
+        verified.header_id().map(str::to_owned)
     }
 }

@@ -66,7 +66,7 @@ impl Provider for Slack {
     }
 
     /// The body's `event_id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &JsonEvent, _body: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &JsonEvent, _: &[u8]) -> Option<String> {
         event.str_field("event_id").map(str::to_owned)
     }
 }

@@ -222,7 +222,9 @@ fn check_window(timestamp: i64, window: Window) -> Result<(), VerifyError> {
 /// comparison's time depends on neither the provided nor the configured secret's length.
 fn verify_secret_in_body<'a>(field: &str, keyring: &Keyring, body: &'a [u8]) -> Result<Verified<'a>, VerifyError> {
     let field_label = format!("body field `{field}`");
-    let provided = match peek_str_field(body, field) {
+    // JSON is UTF-8 (RFC 8259 §8.1); the field scan skips string contents without checking them.
+    let parsed = std::str::from_utf8(body).map_err(|_| ()).and_then(|_| peek_str_field(body, field).map_err(|_| ()));
+    let provided = match parsed {
         Ok(Some(provided)) => provided,
         Ok(None) => {
             return Err(VerifyError::new(crate::VerifyErrorKind::MissingSignature, format!("{field_label} is missing")));

@@ -66,7 +66,7 @@ impl Provider for Botdog {
     }
 
     /// The body's `id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &BotdogEvent, _body: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &BotdogEvent, _: &[u8]) -> Option<String> {
         event.id().map(str::to_owned)
     }
 }

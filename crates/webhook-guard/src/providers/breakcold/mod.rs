@@ -17,7 +17,7 @@ use std::time::Duration;
 pub use event::*;
 
 use super::presets::TIMESTAMP_DOT_BODY;
-use crate::headers::{HeaderSource, text_value};
+use crate::headers::HeaderSource;
 use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
 use crate::{PayloadError, Provider, Verified};
 
@@ -65,14 +65,16 @@ impl Provider for Breakcold {
         Duration::from_secs(2 * 60)
     }
 
+    fn id_headers(&self) -> &'static [&'static str] {
+        &["X-Webhook-Delivery-Id"]
+    }
+
     fn parse_event<H: HeaderSource + ?Sized>(&self, _: &H, body: &[u8]) -> Result<BreakcoldEvent, PayloadError> {
         BreakcoldEvent::parse(body)
     }
 
     /// `X-Webhook-Delivery-Id`, else the body's `eventId`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, _: &Verified, event: &BreakcoldEvent, _body: &[u8]) -> Option<String> {
-        text_value(headers, "X-Webhook-Delivery-Id")
-            .or_else(|| event.event_id())
-            .map(str::to_owned)
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, event: &BreakcoldEvent, _: &[u8]) -> Option<String> {
+        verified.header_id().or_else(|| event.event_id()).map(str::to_owned)
     }
 }

@@ -57,7 +57,7 @@ impl Provider for BreakcoldLegacy {
     }
 
     /// `{event}:{payload.id}:{payload.updated_at or created_at}`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &BreakcoldLegacyEvent, _body: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &BreakcoldLegacyEvent, _: &[u8]) -> Option<String> {
         let (name, id, at) = event.dedup_parts()?;
         Some(format!("{name}:{id}:{at}"))
     }

@@ -1,0 +1,123 @@
+//! [`AnyProvider`]: one of the presets, chosen at run time by name (the CLI, config files).
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::headers::HeaderSource;
+use crate::scheme::Scheme;
+use crate::secret::Key;
+use crate::{ConfigError, Event, PayloadError, Provider, Verified};
+
+macro_rules! any_provider {
+    ($($feature:literal => $variant:ident($provider:ty, $event:ty) = $name:literal;)*) => {
+        /// One of the preset providers, chosen at run time.
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub enum AnyProvider {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                #[cfg(feature = $feature)]
+                $variant($provider),
+            )*
+        }
+
+        /// The event of an [`AnyProvider`].
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        pub enum AnyEvent {
+            $(
+                #[doc = concat!("An event of `", $name, "`.")]
+                #[cfg(feature = $feature)]
+                $variant($event),
+            )*
+        }
+
+        impl AnyProvider {
+            /// The names of the presets compiled in, as [`AnyProvider::from_name`] takes them.
+            pub const NAMES: &'static [&'static str] = &[$(#[cfg(feature = $feature)] $name,)*];
+
+            /// The preset called `name` (`botdog`, `pollybot`, `breakcold`, `breakcold-legacy`,
+            /// `standard`, `github`, `stripe`, `slack`, `shopify`).
+            ///
+            /// # Errors
+            ///
+            /// [`ConfigError::UnknownProvider`] for any other name.
+            pub fn from_name(name: &str) -> Result<Self, ConfigError> {
+                match name {
+                    $(#[cfg(feature = $feature)] $name => Ok(Self::$variant(<$provider>::default())),)*
+                    _ => Err(ConfigError::UnknownProvider(name.to_owned())),
+                }
+            }
+        }
+
+        impl Event for AnyEvent {
+            fn event_type(&self) -> &str {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(event) => event.event_type(),)*
+                }
+            }
+        }
+
+        impl Provider for AnyProvider {
+            type Event = AnyEvent;
+
+            fn name(&self) -> &'static str {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.name(),)*
+                }
+            }
+
+            fn scheme(&self) -> &Scheme {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.scheme(),)*
+                }
+            }
+
+            fn retry_window(&self) -> Duration {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.retry_window(),)*
+                }
+            }
+
+            fn id_headers(&self) -> &'static [&'static str] {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.id_headers(),)*
+                }
+            }
+
+            fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.parse_key(text),)*
+                }
+            }
+
+            fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<AnyEvent, PayloadError> {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.parse_event(headers, body).map(AnyEvent::$variant),)*
+                }
+            }
+
+            fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, verified: &Verified, event: &AnyEvent, body: &[u8]) -> Option<String> {
+                match (self, event) {
+                    $(#[cfg(feature = $feature)] (Self::$variant(provider), AnyEvent::$variant(event)) => provider.delivery_id(headers, verified, event, body),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+any_provider! {
+    "botdog" => Botdog(super::Botdog, super::BotdogEvent) = "botdog";
+    "pollybot" => Pollybot(super::Pollybot, super::PollybotEvent) = "pollybot";
+    "breakcold" => Breakcold(super::Breakcold, super::BreakcoldEvent) = "breakcold";
+    "breakcold-legacy" => BreakcoldLegacy(super::BreakcoldLegacy, super::BreakcoldLegacyEvent) = "breakcold-legacy";
+    "standard" => Standard(super::Standard, super::StandardEvent) = "standard";
+    "github" => Github(super::Github, super::JsonEvent) = "github";
+    "stripe" => Stripe(super::Stripe, super::JsonEvent) = "stripe";
+    "slack" => Slack(super::Slack, super::JsonEvent) = "slack";
+    "shopify" => Shopify(super::Shopify, super::JsonEvent) = "shopify";
+}
