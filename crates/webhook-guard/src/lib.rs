@@ -9,6 +9,7 @@ pub mod provider;
 pub mod providers;
 pub mod scheme;
 pub mod secret;
+pub mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod verifier;
@@ -20,6 +21,7 @@ pub use event::{Event, UnknownEvent};
 pub use headers::HeaderSource;
 pub use provider::Provider;
 pub use secret::{Key, Keyring, Secret};
+pub use status::{Rejection, RejectionKind};
 pub use verifier::{DEFAULT_BODY_LIMIT, DEFAULT_TOLERANCE, Verifier, VerifierBuilder, body_digest_id};
 #[cfg(feature = "standard")]
 pub use secret::Ed25519PublicKey;

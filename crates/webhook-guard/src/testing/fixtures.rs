@@ -22,7 +22,11 @@ impl Fixture {
     /// `<provider>/<event type>.json`, with `/` in the event type written `_`
     /// (`shopify/orders_create.json`).
     pub fn relative_path(&self) -> String {
-        format!("{}/{}.json", self.provider, self.event_type.replace('/', "_"))
+        format!(
+            "{}/{}.json",
+            self.provider,
+            self.event_type.replace('/', "_")
+        )
     }
 }
 
@@ -160,7 +164,9 @@ pub fn fixtures(provider: &str) -> &'static [Fixture] {
 
 /// The fixture of `provider`'s event `event_type`, if there is one.
 pub fn fixture(provider: &str, event_type: &str) -> Option<&'static Fixture> {
-    fixtures(provider).iter().find(|fixture| fixture.event_type == event_type)
+    fixtures(provider)
+        .iter()
+        .find(|fixture| fixture.event_type == event_type)
 }
 
 /// Every fixture of every provider.

@@ -6,7 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::Mac;
 
-use crate::ConfigError;
+use crate::providers::AnyProvider;
+use crate::{ConfigError, Provider};
 use crate::scheme::{Encoding, Scheme, SchemeKind, SignatureFormat, SignedScheme};
 use crate::secret::{HmacSha256, Secret};
 
@@ -84,6 +85,8 @@ impl SignedRequest {
 pub struct Signer {
     scheme: Scheme,
     keys: Vec<SigningKey>,
+    /// The preset this signer imitates, for its extra headers.
+    vendor: Option<&'static str>,
 }
 
 impl Signer {
@@ -97,7 +100,63 @@ impl Signer {
         if keys.is_empty() {
             return Err(ConfigError::NoUsableKey { provider: "signer" });
         }
-        Ok(Self { scheme, keys })
+        Ok(Self { scheme, keys, vendor: None })
+    }
+
+    /// A signer that sends exactly what `provider` sends: its scheme's headers plus the vendor's
+    /// `Content-Type`, `User-Agent`, event and delivery-id headers. `secrets` are read as the
+    /// sender's dashboard shows them: raw strings, or for Standard Webhooks `whsec_…` secrets and
+    /// `whsk_…` Ed25519 signing keys.
+    ///
+    /// # Errors
+    ///
+    /// A secret the provider cannot use, or no secret.
+    pub fn for_provider(provider: &AnyProvider, secrets: &[&str]) -> Result<Self, ConfigError> {
+        let name = provider.name();
+        let keys = secrets
+            .iter()
+            .map(|text| signing_key(name, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut signer = Self::new(provider.scheme().clone(), keys)?;
+        signer.vendor = Some(name);
+        Ok(signer)
+    }
+
+    /// Signs `body` like [`Signer::sign`], then adds the vendor's own headers. `event_type` names
+    /// the event for senders that put it in a header (GitHub, Shopify, Breakcold); when `None` it
+    /// is read from the body's `type`, `event` or `eventType`.
+    pub fn sign_delivery(&self, body: &[u8], timestamp: i64, id: &str, event_type: Option<&str>) -> SignedRequest {
+        let mut request = self.sign(body, timestamp, id);
+        let event_type = event_type.map(str::to_owned).unwrap_or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .map(|value| crate::Event::event_type(&value).to_owned())
+                .unwrap_or_default()
+        });
+        let mut extra: Vec<(&str, String)> = vec![("Content-Type", "application/json".to_owned())];
+        // Per VENDORS.md: what each sender puts beside its signature.
+        match self.vendor {
+            Some("pollybot") => extra.push(("User-Agent", "Pollybot-Webhooks/1.0".to_owned())),
+            Some("breakcold") => {
+                extra.push(("User-Agent", "Breakcold-Webhooks/1.0".to_owned()));
+                extra.push(("X-Webhook-Event", event_type));
+                extra.push(("X-Webhook-Delivery-Id", id.to_owned()));
+            }
+            Some("github") => {
+                extra.push(("User-Agent", "GitHub-Hookshot/webhook-guard".to_owned()));
+                extra.push(("X-GitHub-Event", event_type));
+                extra.push(("X-GitHub-Delivery", id.to_owned()));
+            }
+            Some("shopify") => {
+                extra.push(("X-Shopify-Topic", event_type));
+                extra.push(("X-Shopify-Webhook-Id", id.to_owned()));
+                extra.push(("X-Shopify-Event-Id", id.to_owned()));
+            }
+            _ => {}
+        }
+        let mut headers: Vec<(String, String)> = extra.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+        headers.append(&mut request.headers);
+        request.headers = headers;
+        request
     }
 
     /// Signs `body` as sent at `timestamp` (unix seconds) with delivery id `id` (used only by
@@ -181,4 +240,17 @@ impl Signer {
             _ => body.to_vec(),
         }
     }
+}
+
+/// Reads a secret as the sender `provider` shows it.
+fn signing_key(provider: &str, text: &str) -> Result<SigningKey, ConfigError> {
+    #[cfg(feature = "standard")]
+    if provider == "standard" {
+        if text.starts_with("whsk_") {
+            return SigningKey::from_whsk(text);
+        }
+        return Ok(SigningKey::Secret(Secret::from_whsec(text)?));
+    }
+    let _ = provider;
+    Ok(SigningKey::Secret(Secret::from_utf8(text)?))
 }
