@@ -99,10 +99,7 @@ impl VerifyError {
     }
 
     pub(crate) fn mismatch() -> Self {
-        Self::new(
-            VerifyErrorKind::SignatureMismatch,
-            "no signature matched any configured secret",
-        )
+        Self::new(VerifyErrorKind::SignatureMismatch, "no signature matched any configured secret")
     }
 
     pub(crate) fn too_large(limit: usize) -> Self {
@@ -110,11 +107,7 @@ impl VerifyError {
     }
 
     pub(crate) fn payload(error: PayloadError) -> Self {
-        Self {
-            kind: VerifyErrorKind::InvalidPayload,
-            message: error.message,
-            path: Some(error.path),
-        }
+        Self { kind: VerifyErrorKind::InvalidPayload, message: error.message, path: Some(error.path) }
     }
 
     /// Why the delivery was refused.

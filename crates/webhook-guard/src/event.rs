@@ -51,8 +51,7 @@ pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
 ///
 /// As [`from_json`].
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, PayloadError> {
-    serde_path_to_error::deserialize(value)
-        .map_err(|error| payload_error(error.path().to_string(), error.inner()))
+    serde_path_to_error::deserialize(value).map_err(|error| payload_error(error.path().to_string(), error.inner()))
 }
 
 /// Reads the top-level string field `field` of a JSON object, skipping every other value.
@@ -64,11 +63,10 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Pa
 /// When the body is not a JSON object, or the field is not a string (`null` included).
 pub fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    de::Deserializer::deserialize_map(&mut deserializer, PeekField { field })
-        .map_err(|error| {
-            let path = if error.is_data() { field.to_owned() } else { ".".to_owned() };
-            payload_error(path, &error)
-        })
+    de::Deserializer::deserialize_map(&mut deserializer, PeekField { field }).map_err(|error| {
+        let path = if error.is_data() { field.to_owned() } else { ".".to_owned() };
+        payload_error(path, &error)
+    })
 }
 
 struct PeekField<'f> {

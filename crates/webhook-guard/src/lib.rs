@@ -20,8 +20,8 @@ pub use error::{ConfigError, PayloadError, VerifyError, VerifyErrorKind};
 pub use event::{Event, UnknownEvent};
 pub use headers::HeaderSource;
 pub use provider::Provider;
+#[cfg(feature = "standard")]
+pub use secret::Ed25519PublicKey;
 pub use secret::{Key, Keyring, Secret};
 pub use status::{Rejection, RejectionKind};
 pub use verifier::{DEFAULT_BODY_LIMIT, DEFAULT_TOLERANCE, Verifier, VerifierBuilder, body_digest_id};
-#[cfg(feature = "standard")]
-pub use secret::Ed25519PublicKey;

@@ -56,5 +56,11 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// The delivery id to deduplicate on, when the sender provides or implies one. When this returns
     /// `None` the verifier uses `sha256:<hex of the body's SHA-256>`, which is stable across
     /// retries of the same bytes.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, verified: &Verified, event: &Self::Event, body: &[u8]) -> Option<String>;
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        verified: &Verified,
+        event: &Self::Event,
+        body: &[u8],
+    ) -> Option<String>;
 }

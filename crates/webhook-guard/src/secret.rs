@@ -59,11 +59,8 @@ impl Secret {
     /// when the decoded key is shorter than 24 or longer than 64 bytes.
     pub fn from_whsec(secret: &str) -> Result<Self, ConfigError> {
         let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
-        let decoded = Zeroizing::new(
-            STANDARD
-                .decode(encoded)
-                .map_err(|_| ConfigError::BadKeyEncoding { expected: "whsec_" })?,
-        );
+        let decoded =
+            Zeroizing::new(STANDARD.decode(encoded).map_err(|_| ConfigError::BadKeyEncoding { expected: "whsec_" })?);
         if !(24..=64).contains(&decoded.len()) {
             return Err(ConfigError::BadKeyLength {
                 what: "Standard Webhooks secret",
@@ -118,9 +115,7 @@ impl Ed25519PublicKey {
     ///
     /// [`ConfigError::BadPublicKey`] when the bytes are not a valid point.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, ConfigError> {
-        ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map(Self)
-            .map_err(|_| ConfigError::BadPublicKey)
+        ed25519_dalek::VerifyingKey::from_bytes(bytes).map(Self).map_err(|_| ConfigError::BadPublicKey)
     }
 }
 
@@ -266,10 +261,7 @@ mod tests {
         assert_eq!(with.expose(), without.expose());
         assert_eq!(with.expose().len(), 24);
         assert!(matches!(Secret::from_whsec("whsec_!!!"), Err(ConfigError::BadKeyEncoding { .. })));
-        assert!(matches!(
-            Secret::from_whsec("whsec_c2hvcnQ="),
-            Err(ConfigError::BadKeyLength { len: 5, .. })
-        ));
+        assert!(matches!(Secret::from_whsec("whsec_c2hvcnQ="), Err(ConfigError::BadKeyLength { len: 5, .. })));
         assert_eq!(Secret::from_utf8("").unwrap_err(), ConfigError::EmptySecret);
     }
 

@@ -198,11 +198,7 @@ mod tests {
     use crate::error::PayloadError;
 
     fn header<'a>(rejection: &'a Rejection, name: &str) -> Option<String> {
-        rejection
-            .headers()
-            .into_iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, v)| v.to_str().unwrap().to_owned())
+        rejection.headers().into_iter().find(|(n, _)| n.as_str() == name).map(|(_, v)| v.to_str().unwrap().to_owned())
     }
 
     fn body(rejection: &Rejection) -> serde_json::Value {

@@ -96,10 +96,7 @@ impl<P: Provider> Verifier<P> {
             return Err(VerifyError::too_large(inner.body_limit));
         }
         let header_id = id_header(&inner.provider, headers)?;
-        let window = scheme::check::Window {
-            now: inner.clock.now_unix(),
-            tolerance_secs: inner.tolerance.as_secs(),
-        };
+        let window = scheme::check::Window { now: inner.clock.now_unix(), tolerance_secs: inner.tolerance.as_secs() };
         let checked = scheme::verify(inner.provider.scheme(), &inner.keyring, headers, body, window)?;
         Ok(Verified {
             provider: inner.provider.name(),
@@ -126,9 +123,7 @@ impl<P: Provider> Verifier<P> {
         let verified = self.verify_signature(headers, &body)?;
         let provider = &self.inner.provider;
         let event = provider.parse_event(headers, &body).map_err(VerifyError::payload)?;
-        let id = provider
-            .delivery_id(headers, &verified, &event, &body)
-            .unwrap_or_else(|| body_digest_id(&body));
+        let id = provider.delivery_id(headers, &verified, &event, &body).unwrap_or_else(|| body_digest_id(&body));
         Ok(Delivery { id, verified, event, body })
     }
 

@@ -62,16 +62,14 @@ fn run_vector(path: &Path) -> Result<bool, String> {
     let verifier = builder.build().map_err(|e| format!("config: {e}"))?;
     let body = match (&vector.body, &vector.body_base64) {
         (Some(body), None) => body.clone().into_bytes(),
-        (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| format!("body_base64: {e}"))?,
+        (None, Some(encoded)) => {
+            base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|e| format!("body_base64: {e}"))?
+        }
         _ => return Err("exactly one of body / body_base64".into()),
     };
     let headers = vector.headers.as_slice();
     let outcome = if vector.verify_only {
-        verifier
-            .verify_signature(headers, &body)
-            .map(|verified| (verified.header_id().map(str::to_owned), None))
+        verifier.verify_signature(headers, &body).map(|verified| (verified.header_id().map(str::to_owned), None))
     } else {
         verifier
             .verify(headers, body)
@@ -90,11 +88,7 @@ fn run_vector(path: &Path) -> Result<bool, String> {
         }
         (Err(error), _, Some(kind)) => {
             let expected = VerifyErrorKind::from_name(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
-            if error.kind() == expected {
-                Ok(false)
-            } else {
-                Err(format!("got {error}, expected {kind}"))
-            }
+            if error.kind() == expected { Ok(false) } else { Err(format!("got {error}, expected {kind}")) }
         }
         (Ok(_), _, Some(kind)) => Err(format!("accepted, expected {kind}")),
         (Err(error), _, None) => Err(format!("rejected: {error}")),
@@ -117,7 +111,9 @@ fn run_scheme(scheme: &str) {
         match run_vector(file) {
             Ok(true) => counts.accepted += 1,
             Ok(false) => counts.rejected += 1,
-            Err(why) => failures.push(format!("{scheme}/{}: {why}", file.file_name().unwrap_or_default().to_string_lossy())),
+            Err(why) => {
+                failures.push(format!("{scheme}/{}: {why}", file.file_name().unwrap_or_default().to_string_lossy()))
+            }
         }
     }
     assert!(failures.is_empty(), "{} of {} vectors failed:\n{}", failures.len(), files.len(), failures.join("\n"));

@@ -154,7 +154,13 @@ impl<E: Event> Provider for Custom<E> {
     }
 
     /// The signed id header, else the configured header, else the configured body field.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, verified: &Verified, _: &E, body: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        verified: &Verified,
+        _: &E,
+        body: &[u8],
+    ) -> Option<String> {
         if let Some(id) = verified.signed_id() {
             return Some(id.to_owned());
         }

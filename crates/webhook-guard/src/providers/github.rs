@@ -65,7 +65,13 @@ impl Provider for Github {
     }
 
     /// The `X-GitHub-Delivery` header (a GUID, kept on redelivery).
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &JsonEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        verified: &Verified,
+        _: &JsonEvent,
+        _: &[u8],
+    ) -> Option<String> {
         verified.header_id().map(str::to_owned)
     }
 }

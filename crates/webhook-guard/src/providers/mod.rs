@@ -24,13 +24,13 @@ pub mod standard;
 #[cfg(feature = "stripe")]
 mod stripe;
 
+pub use any::{AnyEvent, AnyProvider};
 #[cfg(feature = "botdog")]
 pub use botdog::{Botdog, BotdogEvent};
 #[cfg(feature = "breakcold")]
 pub use breakcold::{Breakcold, BreakcoldEvent};
 #[cfg(feature = "breakcold-legacy")]
 pub use breakcold_legacy::{BreakcoldLegacy, BreakcoldLegacyEvent};
-pub use any::{AnyEvent, AnyProvider};
 pub use custom::Custom;
 #[cfg(feature = "github")]
 pub use github::Github;

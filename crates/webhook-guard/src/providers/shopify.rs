@@ -64,7 +64,13 @@ impl Provider for Shopify {
     }
 
     /// `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &JsonEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        verified: &Verified,
+        _: &JsonEvent,
+        _: &[u8],
+    ) -> Option<String> {
         verified.header_id().map(str::to_owned)
     }
 }

@@ -20,12 +20,8 @@ pub struct Slack {
 impl Slack {
     /// Slack's scheme.
     pub fn new() -> Self {
-        const V0: &[Part] = &[
-            Part::Literal(Cow::Borrowed(b"v0:")),
-            Part::Timestamp,
-            Part::Literal(Cow::Borrowed(b":")),
-            Part::Body,
-        ];
+        const V0: &[Part] =
+            &[Part::Literal(Cow::Borrowed(b"v0:")), Part::Timestamp, Part::Literal(Cow::Borrowed(b":")), Part::Body];
         let scheme = Preset {
             signature: &["X-Slack-Signature"],
             format: SignatureFormat::Single { prefix: "v0=".to_owned() },
@@ -66,7 +62,13 @@ impl Provider for Slack {
     }
 
     /// The body's `event_id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &JsonEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        _: &Verified,
+        event: &JsonEvent,
+        _: &[u8],
+    ) -> Option<String> {
         event.str_field("event_id").map(str::to_owned)
     }
 }

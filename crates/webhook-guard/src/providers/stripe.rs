@@ -61,7 +61,13 @@ impl Provider for Stripe {
     }
 
     /// The body's `id` (`evt_…`).
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &JsonEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        _: &Verified,
+        event: &JsonEvent,
+        _: &[u8],
+    ) -> Option<String> {
         event.str_field("id").map(str::to_owned)
     }
 }

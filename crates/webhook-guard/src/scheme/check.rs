@@ -12,11 +12,13 @@ use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
 use super::parse::{Provided, parse_signature, parse_timestamp};
-use super::{Scheme, SchemeKind, SignedScheme};
+use super::{Scheme, SchemeKind, SignedContent, SignedScheme};
 use crate::error::VerifyError;
 use crate::event::peek_str_field;
 use crate::headers::{HeaderSource, single_value};
-use crate::secret::Keyring;
+#[cfg(feature = "standard")]
+use crate::secret::Ed25519PublicKey;
+use crate::secret::{HmacKey, Keyring};
 
 /// What a successful check established.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +71,8 @@ where
     H: HeaderSource + ?Sized,
 {
     let signature_name = scheme.signature_headers.first().map_or("signature", String::as_str);
-    let value = lookup(headers, &scheme.signature_headers, signature_name)?.ok_or_else(|| VerifyError::missing(signature_name))?;
+    let value = lookup(headers, &scheme.signature_headers, signature_name)?
+        .ok_or_else(|| VerifyError::missing(signature_name))?;
     let provided = parse_signature(value, &scheme.format, scheme.encoding)
         .map_err(|problem| VerifyError::malformed(signature_name, &problem.describe(&scheme.format)))?;
 
@@ -154,7 +157,6 @@ where
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Match {
     pub(crate) key_index: usize,
-    pub(crate) content_index: usize,
     pub(crate) timestamp_bound: bool,
 }
 
@@ -162,47 +164,74 @@ pub(crate) struct Match {
 ///
 /// The comparisons are constant-time and none of them returns early; which key matched is not
 /// secret (it reveals nothing about any MAC's bytes).
-pub(crate) fn match_signatures(scheme: &SignedScheme, keyring: &Keyring, material: &Material<'_>, body: &[u8]) -> Option<Match> {
-    let timestamp = material.timestamp.map_or(&b""[..], |(bytes, _)| bytes);
-    let id = material.id.unwrap_or("").as_bytes();
+pub(crate) fn match_signatures(
+    scheme: &SignedScheme,
+    keyring: &Keyring,
+    material: &Material<'_>,
+    body: &[u8],
+) -> Option<Match> {
     let mut found = None;
-    for (content_index, content) in scheme.contents.iter().enumerate() {
+    for content in &scheme.contents {
         if content.uses_timestamp() && material.timestamp.is_none() {
             continue;
         }
-        if !material.provided.hmac.is_empty() {
-            for (key_index, key) in keyring.hmac_keys() {
-                let mut mac = key.mac.clone();
-                content.feed(timestamp, id, body, |chunk| mac.update(chunk));
-                let expected = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
-                let mut hit = Choice::from(0);
-                for provided in &material.provided.hmac {
-                    hit |= expected.ct_eq(provided);
-                }
-                if bool::from(hit) && found.is_none() {
-                    found = Some(Match { key_index: *key_index, content_index, timestamp_bound: content.uses_timestamp() });
-                }
+        for (key_index, key) in keyring.hmac_keys() {
+            if hmac_matches(content, key, material, body) && found.is_none() {
+                found = Some(Match { key_index: *key_index, timestamp_bound: content.uses_timestamp() });
             }
         }
         #[cfg(feature = "standard")]
-        if found.is_none() && !material.provided.ed25519.is_empty() && !keyring.ed25519_keys().is_empty() {
-            // Ed25519 needs the message in one piece; only Standard Webhooks `v1a` gets here.
-            let mut message = Vec::with_capacity(body.len() + timestamp.len() + id.len() + 8);
-            content.feed(timestamp, id, body, |chunk| message.extend_from_slice(chunk));
-            for (key_index, key) in keyring.ed25519_keys() {
-                for signature in &material.provided.ed25519 {
-                    let signature = ed25519_dalek::Signature::from_bytes(signature);
-                    if found.is_none() && key.0.verify_strict(&message, &signature).is_ok() {
-                        found = Some(Match { key_index: *key_index, content_index, timestamp_bound: content.uses_timestamp() });
-                    }
-                }
+        for (key_index, key) in keyring.ed25519_keys() {
+            if found.is_none() && ed25519_matches(content, key, material, body) {
+                found = Some(Match { key_index: *key_index, timestamp_bound: content.uses_timestamp() });
             }
         }
     }
     found
 }
 
-fn check_window(timestamp: i64, window: Window) -> Result<(), VerifyError> {
+/// Whether any provided HMAC signature equals `key`'s MAC over `content`. Constant-time in the
+/// signatures' contents; no early return.
+pub(crate) fn hmac_matches(content: &SignedContent, key: &HmacKey, material: &Material<'_>, body: &[u8]) -> bool {
+    if material.provided.hmac.is_empty() {
+        return false;
+    }
+    let timestamp = material.timestamp.map_or(&b""[..], |(bytes, _)| bytes);
+    let id = material.id.unwrap_or("").as_bytes();
+    let mut mac = key.mac.clone();
+    content.feed(timestamp, id, body, |chunk| mac.update(chunk));
+    let expected = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+    let mut hit = Choice::from(0);
+    for provided in &material.provided.hmac {
+        hit |= expected.ct_eq(provided);
+    }
+    bool::from(hit)
+}
+
+/// Whether any provided Ed25519 signature verifies under `key` over `content`. Ed25519 needs the
+/// message in one piece; only Standard Webhooks `v1a` gets here.
+#[cfg(feature = "standard")]
+pub(crate) fn ed25519_matches(
+    content: &SignedContent,
+    key: &Ed25519PublicKey,
+    material: &Material<'_>,
+    body: &[u8],
+) -> bool {
+    if material.provided.ed25519.is_empty() {
+        return false;
+    }
+    let timestamp = material.timestamp.map_or(&b""[..], |(bytes, _)| bytes);
+    let id = material.id.unwrap_or("").as_bytes();
+    let mut message = Vec::with_capacity(body.len() + timestamp.len() + id.len() + 8);
+    content.feed(timestamp, id, body, |chunk| message.extend_from_slice(chunk));
+    material
+        .provided
+        .ed25519
+        .iter()
+        .any(|signature| key.0.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok())
+}
+
+pub(crate) fn check_window(timestamp: i64, window: Window) -> Result<(), VerifyError> {
     let skew = i128::from(window.now) - i128::from(timestamp);
     if skew.unsigned_abs() <= u128::from(window.tolerance_secs) {
         return Ok(());
@@ -227,7 +256,10 @@ fn verify_secret_in_body<'a>(field: &str, keyring: &Keyring, body: &'a [u8]) -> 
     let provided = match parsed {
         Ok(Some(provided)) => provided,
         Ok(None) => {
-            return Err(VerifyError::new(crate::VerifyErrorKind::MissingSignature, format!("{field_label} is missing")));
+            return Err(VerifyError::new(
+                crate::VerifyErrorKind::MissingSignature,
+                format!("{field_label} is missing"),
+            ));
         }
         Err(_) => {
             return Err(VerifyError::new(
@@ -240,10 +272,15 @@ fn verify_secret_in_body<'a>(field: &str, keyring: &Keyring, body: &'a [u8]) -> 
     drop(Zeroizing::new(provided.into_owned()));
     let mut found = None;
     for (key_index, key) in keyring.hmac_keys() {
-        if bool::from(digest.ct_eq(&*key.digest)) && found.is_none() {
+        if secret_digest_matches(&digest, key) && found.is_none() {
             found = Some(*key_index);
         }
     }
     let key_index = found.ok_or_else(VerifyError::mismatch)?;
     Ok(Verified { timestamp: None, id: None, key_index, timestamp_bound: false })
+}
+
+/// Constant-time comparison of a provided secret's digest with a key's.
+pub(crate) fn secret_digest_matches(digest: &[u8; 32], key: &HmacKey) -> bool {
+    bool::from(digest.ct_eq(&*key.digest))
 }

@@ -243,11 +243,7 @@ impl SchemeBuilder {
         if scheme.contents.is_empty() {
             return Err(ConfigError::InvalidScheme("no signed content layout given"));
         }
-        let names = scheme
-            .signature_headers
-            .iter()
-            .chain(&scheme.timestamp_headers)
-            .chain(&scheme.id_headers);
+        let names = scheme.signature_headers.iter().chain(&scheme.timestamp_headers).chain(&scheme.id_headers);
         if names.clone().any(|name| http::HeaderName::from_bytes(name.as_bytes()).is_err()) {
             return Err(ConfigError::InvalidScheme("a header name is empty or not a valid header name"));
         }

@@ -172,9 +172,7 @@ pub(crate) fn parse_timestamp(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || bytes.len() > 19 || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    bytes
-        .iter()
-        .try_fold(0i64, |acc, digit| acc.checked_mul(10)?.checked_add(i64::from(digit - b'0')))
+    bytes.iter().try_fold(0i64, |acc, digit| acc.checked_mul(10)?.checked_add(i64::from(digit - b'0')))
 }
 
 #[cfg(test)]
@@ -216,7 +214,10 @@ mod tests {
         );
         let many = "s=00,".repeat(MAX_ENTRIES + 1);
         let value = format!("t=1,{many}");
-        assert_eq!(parse_signature(value.as_bytes(), &format, Encoding::Hex).unwrap_err(), HeaderProblem::TooManyEntries);
+        assert_eq!(
+            parse_signature(value.as_bytes(), &format, Encoding::Hex).unwrap_err(),
+            HeaderProblem::TooManyEntries
+        );
         let single = SignatureFormat::Single { prefix: "sha256=".into() };
         assert_eq!(parse_signature(b"md5=00", &single, Encoding::Hex).unwrap_err(), HeaderProblem::MissingPrefix);
     }

@@ -44,7 +44,11 @@ impl SignedContent {
                 "t" => Part::Timestamp,
                 "id" => Part::Id,
                 "body" => Part::Body,
-                _ => return Err(ConfigError::InvalidScheme("unknown placeholder in signed content: use {t}, {id} or {body}")),
+                _ => {
+                    return Err(ConfigError::InvalidScheme(
+                        "unknown placeholder in signed content: use {t}, {id} or {body}",
+                    ));
+                }
             };
             if !literal.is_empty() {
                 parts.push(Part::Literal(Cow::Owned(std::mem::take(&mut literal))));

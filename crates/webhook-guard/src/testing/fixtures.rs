@@ -22,11 +22,7 @@ impl Fixture {
     /// `<provider>/<event type>.json`, with `/` in the event type written `_`
     /// (`shopify/orders_create.json`).
     pub fn relative_path(&self) -> String {
-        format!(
-            "{}/{}.json",
-            self.provider,
-            self.event_type.replace('/', "_")
-        )
+        format!("{}/{}.json", self.provider, self.event_type.replace('/', "_"))
     }
 }
 
@@ -157,16 +153,12 @@ const ALL: &[(&str, &[Fixture])] = &[
 /// The fixtures of `provider` (`botdog`, `pollybot`, `breakcold`, `breakcold-legacy`, `standard`,
 /// `github`, `stripe`, `slack`, `shopify`); empty for any other name.
 pub fn fixtures(provider: &str) -> &'static [Fixture] {
-    ALL.iter()
-        .find(|(name, _)| *name == provider)
-        .map_or(&[], |(_, table)| table)
+    ALL.iter().find(|(name, _)| *name == provider).map_or(&[], |(_, table)| table)
 }
 
 /// The fixture of `provider`'s event `event_type`, if there is one.
 pub fn fixture(provider: &str, event_type: &str) -> Option<&'static Fixture> {
-    fixtures(provider)
-        .iter()
-        .find(|fixture| fixture.event_type == event_type)
+    fixtures(provider).iter().find(|fixture| fixture.event_type == event_type)
 }
 
 /// Every fixture of every provider.

@@ -7,9 +7,9 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::Mac;
 
 use crate::providers::AnyProvider;
-use crate::{ConfigError, Provider};
 use crate::scheme::{Encoding, Scheme, SchemeKind, SignatureFormat, SignedScheme};
 use crate::secret::{HmacSha256, Secret};
+use crate::{ConfigError, Provider};
 
 /// A key to sign with: a shared secret, or (Standard Webhooks `v1a`) an Ed25519 signing key.
 #[derive(Clone)]
@@ -40,9 +40,10 @@ impl SigningKey {
         let bad = ConfigError::BadKeyEncoding { expected: "whsk_" };
         let encoded = text.strip_prefix("whsk_").ok_or(bad.clone())?;
         let decoded = zeroize::Zeroizing::new(STANDARD.decode(encoded).map_err(|_| bad)?);
-        let seed: [u8; 32] = decoded.get(..32).and_then(|seed| seed.try_into().ok()).ok_or(
-            ConfigError::BadKeyLength { what: "Ed25519 signing key", len: decoded.len(), min: 32, max: 64 },
-        )?;
+        let seed: [u8; 32] = decoded
+            .get(..32)
+            .and_then(|seed| seed.try_into().ok())
+            .ok_or(ConfigError::BadKeyLength { what: "Ed25519 signing key", len: decoded.len(), min: 32, max: 64 })?;
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         match decoded.len() {
             32 => {}
@@ -113,10 +114,7 @@ impl Signer {
     /// A secret the provider cannot use, or no secret.
     pub fn for_provider(provider: &AnyProvider, secrets: &[&str]) -> Result<Self, ConfigError> {
         let name = provider.name();
-        let keys = secrets
-            .iter()
-            .map(|text| signing_key(name, text))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = secrets.iter().map(|text| signing_key(name, text)).collect::<Result<Vec<_>, _>>()?;
         let mut signer = Self::new(provider.scheme().clone(), keys)?;
         signer.vendor = Some(name);
         Ok(signer)
@@ -163,8 +161,12 @@ impl Signer {
     /// schemes that sign an id header).
     pub fn sign(&self, body: &[u8], timestamp: i64, id: &str) -> SignedRequest {
         match &self.scheme.kind {
-            SchemeKind::Signed(signed) => SignedRequest { headers: self.sign_headers(signed, body, timestamp, id), body: body.to_vec() },
-            SchemeKind::SecretInBody { field } => SignedRequest { headers: Vec::new(), body: self.write_secret(field, body) },
+            SchemeKind::Signed(signed) => {
+                SignedRequest { headers: self.sign_headers(signed, body, timestamp, id), body: body.to_vec() }
+            }
+            SchemeKind::SecretInBody { field } => {
+                SignedRequest { headers: Vec::new(), body: self.write_secret(field, body) }
+            }
         }
     }
 

@@ -214,9 +214,7 @@ mod tests {
     #[test]
     fn known_event_parses_and_ignores_unknown_fields() {
         let event = BotdogEvent::parse(REPLIED.as_bytes()).unwrap();
-        let BotdogEvent::LeadMessageReplied(replied) = &event else {
-            panic!("{event:?}")
-        };
+        let BotdogEvent::LeadMessageReplied(replied) = &event else { panic!("{event:?}") };
         assert_eq!(replied.timestamp, datetime!(2026-11-20 10:15:30 UTC));
         assert_eq!(replied.replied_at, Some(datetime!(2026-11-20 10:15:00 UTC)));
         assert_eq!(replied.contact_emails, ["ada@example.com"]);
@@ -230,9 +228,7 @@ mod tests {
     fn null_message_and_missing_optionals_are_none() {
         let body = br#"{"id": "d", "timestamp": "2026-11-20T10:15:30Z",
             "eventType": "LEAD_INVITATION_SENT", "message": null}"#;
-        let BotdogEvent::LeadInvitationSent(sent) = BotdogEvent::parse(body).unwrap() else {
-            panic!()
-        };
+        let BotdogEvent::LeadInvitationSent(sent) = BotdogEvent::parse(body).unwrap() else { panic!() };
         assert_eq!(sent.message, None);
         assert_eq!(sent.sent_at, None);
         assert_eq!(sent.contact_name, None);
@@ -246,13 +242,9 @@ mod tests {
         assert!(!error.message().contains("ada@"), "{error}");
 
         let body = REPLIED.replace("\"2026-11-20T10:15:00Z\"", "\"yesterday\"");
-        assert_eq!(
-            BotdogEvent::parse(body.as_bytes()).unwrap_err().path(),
-            "repliedAt"
-        );
+        assert_eq!(BotdogEvent::parse(body.as_bytes()).unwrap_err().path(), "repliedAt");
 
-        let error =
-            BotdogEvent::parse(br#"{"eventType": "LEAD_MESSAGE_SENT", "id": "d"}"#).unwrap_err();
+        let error = BotdogEvent::parse(br#"{"eventType": "LEAD_MESSAGE_SENT", "id": "d"}"#).unwrap_err();
         assert_eq!(error.message(), "missing field `timestamp` at `$`");
     }
 
@@ -260,9 +252,7 @@ mod tests {
     fn unknown_type_keeps_name_and_json() {
         let body = br#"{"id": "d9", "eventType": "CAMPAIGN_FINISHED", "campaignId": 7}"#;
         let event = BotdogEvent::parse(body).unwrap();
-        let BotdogEvent::Unknown(unknown) = &event else {
-            panic!("{event:?}")
-        };
+        let BotdogEvent::Unknown(unknown) = &event else { panic!("{event:?}") };
         assert_eq!(unknown.event_type, "CAMPAIGN_FINISHED");
         assert_eq!(unknown.raw["campaignId"], 7);
         assert_eq!(event.event_type(), "CAMPAIGN_FINISHED");
@@ -271,16 +261,8 @@ mod tests {
 
     #[test]
     fn missing_or_non_string_type_is_an_error() {
-        assert_eq!(
-            BotdogEvent::parse(br#"{"id": "d"}"#).unwrap_err().path(),
-            "$"
-        );
-        assert_eq!(
-            BotdogEvent::parse(br#"{"eventType": 3}"#)
-                .unwrap_err()
-                .path(),
-            "eventType"
-        );
+        assert_eq!(BotdogEvent::parse(br#"{"id": "d"}"#).unwrap_err().path(), "$");
+        assert_eq!(BotdogEvent::parse(br#"{"eventType": 3}"#).unwrap_err().path(), "eventType");
         assert!(BotdogEvent::parse(b"[]").is_err());
     }
 

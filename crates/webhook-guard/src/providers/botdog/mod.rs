@@ -66,7 +66,13 @@ impl Provider for Botdog {
     }
 
     /// The body's `id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &BotdogEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        _: &Verified,
+        event: &BotdogEvent,
+        _: &[u8],
+    ) -> Option<String> {
         event.id().map(str::to_owned)
     }
 }

@@ -304,9 +304,7 @@ mod tests {
     #[test]
     fn task_parses_and_ignores_unknown_fields() {
         let event = BreakcoldEvent::parse(TASK.as_bytes()).unwrap();
-        let BreakcoldEvent::TaskCompleted(envelope) = &event else {
-            panic!("{event:?}")
-        };
+        let BreakcoldEvent::TaskCompleted(envelope) = &event else { panic!("{event:?}") };
         assert_eq!(envelope.timestamp, datetime!(2026-11-20 10:15:30 UTC));
         assert_eq!(envelope.workspace_id.as_deref(), Some("ws_1"));
         assert_eq!(envelope.data.status, Some(TaskStatus::Done));
@@ -318,46 +316,28 @@ mod tests {
     #[test]
     fn task_status_is_lenient_and_round_trips() {
         let body = TASK.replace(r#""done""#, r#""in_review""#);
-        let BreakcoldEvent::TaskCompleted(envelope) =
-            BreakcoldEvent::parse(body.as_bytes()).unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(
-            envelope.data.status,
-            Some(TaskStatus::Other("in_review".to_owned()))
-        );
-        assert_eq!(
-            serde_json::to_value(&envelope).unwrap()["data"]["status"],
-            "in_review"
-        );
+        let BreakcoldEvent::TaskCompleted(envelope) = BreakcoldEvent::parse(body.as_bytes()).unwrap() else { panic!() };
+        assert_eq!(envelope.data.status, Some(TaskStatus::Other("in_review".to_owned())));
+        assert_eq!(serde_json::to_value(&envelope).unwrap()["data"]["status"], "in_review");
         assert_eq!(serde_json::to_value(TaskStatus::Todo).unwrap(), "todo");
     }
 
     #[test]
     fn wrong_type_names_the_path() {
         let body = TASK.replace(r#""taskId": "tsk_1""#, r#""taskId": 5"#);
-        assert_eq!(
-            BreakcoldEvent::parse(body.as_bytes()).unwrap_err().path(),
-            "data.taskId"
-        );
+        assert_eq!(BreakcoldEvent::parse(body.as_bytes()).unwrap_err().path(), "data.taskId");
         let body = TASK.replace(r#""taskId": "tsk_1", "#, "");
         let error = BreakcoldEvent::parse(body.as_bytes()).unwrap_err();
         assert_eq!(error.message(), "missing field `taskId` at `data`");
         let body = TASK.replace(r#""eventId": "evt_1", "#, "");
-        assert_eq!(
-            BreakcoldEvent::parse(body.as_bytes()).unwrap_err().path(),
-            "$"
-        );
+        assert_eq!(BreakcoldEvent::parse(body.as_bytes()).unwrap_err().path(), "$");
     }
 
     #[test]
     fn record_fields_default_to_empty() {
         let body = br#"{"eventId": "e", "timestamp": "2026-11-20T10:15:30Z",
             "event": "record.updated", "data": {"id": "rec_9"}}"#;
-        let BreakcoldEvent::RecordUpdated(envelope) = BreakcoldEvent::parse(body).unwrap() else {
-            panic!()
-        };
+        let BreakcoldEvent::RecordUpdated(envelope) = BreakcoldEvent::parse(body).unwrap() else { panic!() };
         assert!(envelope.data.fields.is_empty());
         assert_eq!(envelope.workspace_id, None);
     }
@@ -366,9 +346,7 @@ mod tests {
     fn unknown_type_keeps_name_and_json() {
         let body = br#"{"eventId": "evt_9", "event": "email.opened", "data": {"x": 1}}"#;
         let event = BreakcoldEvent::parse(body).unwrap();
-        let BreakcoldEvent::Unknown(unknown) = &event else {
-            panic!("{event:?}")
-        };
+        let BreakcoldEvent::Unknown(unknown) = &event else { panic!("{event:?}") };
         assert_eq!(unknown.event_type, "email.opened");
         assert_eq!(unknown.raw["data"]["x"], 1);
         assert_eq!(event.event_id(), Some("evt_9"));

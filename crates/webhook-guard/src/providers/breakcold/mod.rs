@@ -74,7 +74,13 @@ impl Provider for Breakcold {
     }
 
     /// `X-Webhook-Delivery-Id`, else the body's `eventId`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, event: &BreakcoldEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        verified: &Verified,
+        event: &BreakcoldEvent,
+        _: &[u8],
+    ) -> Option<String> {
         verified.header_id().or_else(|| event.event_id()).map(str::to_owned)
     }
 }

@@ -11,13 +11,11 @@
 //!   [`BreakcoldLegacyEvent::LeadListUpdate`], whose `event` keeps the spelling sent.
 //! - Events about a lead carry a [`LegacyLead`] (snake_case, most fields nullable); the payloads of
 //!   the other events are not documented and are kept as JSON.
-//! - No deduplication key exists; [`BreakcoldLegacyEvent::dedup_parts`] gives the parts of the one
-//!   this SDK derives (event + `payload.id` + `payload.updated_at`, else `created_at`, as sent).
+//! - No deduplication key exists; the provider derives one from the raw body (event +
+//!   `payload.id` + `payload.updated_at`, else `created_at`, as sent).
 
 use serde::{Deserialize, Serialize};
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use crate::error::PayloadError;
 use crate::event::{Event, UnknownEvent, from_json, peek_str_field};
@@ -116,49 +114,6 @@ pub struct LegacyLead {
     pub id_twitter: Option<String>,
 }
 
-/// How Breakcold writes its dates (JavaScript's `toISOString()`: UTC, milliseconds), used to
-/// render a typed lead's date back into the text that was sent.
-const SENT_DATE_FORMAT: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-
-/// What a payload contributes to the derived deduplication key.
-trait DedupSource {
-    /// `payload.id`, a number rendered in decimal.
-    fn dedup_id(&self) -> Option<String>;
-    /// `payload.updated_at`, else `payload.created_at`, as sent.
-    fn dedup_time(&self) -> Option<String>;
-}
-
-impl DedupSource for LegacyLead {
-    fn dedup_id(&self) -> Option<String> {
-        Some(self.id.clone())
-    }
-
-    fn dedup_time(&self) -> Option<String> {
-        // The typed lead keeps the instant, not the text: render it the way Breakcold writes
-        // it, which gives back the text sent (`2026-11-20T10:15:30.000Z`).
-        let at = self.updated_at.or(self.created_at)?;
-        at.to_offset(UtcOffset::UTC).format(SENT_DATE_FORMAT).ok()
-    }
-}
-
-impl DedupSource for serde_json::Value {
-    fn dedup_id(&self) -> Option<String> {
-        match self.get("id")? {
-            serde_json::Value::String(id) => Some(id.clone()),
-            serde_json::Value::Number(id) => Some(id.to_string()),
-            _ => None,
-        }
-    }
-
-    fn dedup_time(&self) -> Option<String> {
-        ["updated_at", "created_at"]
-            .iter()
-            .find_map(|field| self.get(field).and_then(serde_json::Value::as_str))
-            .map(str::to_owned)
-    }
-}
-
 /// Declares [`BreakcoldLegacyEvent`] and its dispatch from one table:
 /// `"name" | "alias" => Variant(PayloadType)`.
 macro_rules! legacy_events {
@@ -203,21 +158,6 @@ macro_rules! legacy_events {
                 })
             }
 
-            /// The parts of the deduplication key this SDK derives for the legacy webhooks, which
-            /// have none: the event name as sent, `payload.id` (a number rendered in decimal) and
-            /// `payload.updated_at`, else `payload.created_at`, as sent. A typed lead keeps its
-            /// dates as instants, so they are rendered back the way Breakcold writes them
-            /// (`2026-11-20T10:15:30.000Z`, UTC, milliseconds): the text sent, for Breakcold's own
-            /// format.
-            ///
-            /// `None` when the payload has no id or neither date.
-            pub fn dedup_parts(&self) -> Option<(&str, String, String)> {
-                let (event, payload): (&str, &dyn DedupSource) = match self {
-                    $( Self::$variant(envelope) => (&envelope.event, &envelope.payload), )*
-                    Self::Unknown(unknown) => (&unknown.event_type, unknown.raw.get("payload")?),
-                };
-                Some((event, payload.dedup_id()?, payload.dedup_time()?))
-            }
         }
 
         impl Event for BreakcoldLegacyEvent {
@@ -297,26 +237,13 @@ mod tests {
     #[test]
     fn lead_event_parses_without_the_secret() {
         let event = BreakcoldLegacyEvent::parse(lead_body("lead.update").as_bytes()).unwrap();
-        let BreakcoldLegacyEvent::LeadUpdate(envelope) = &event else {
-            panic!("{event:?}")
-        };
+        let BreakcoldLegacyEvent::LeadUpdate(envelope) = &event else { panic!("{event:?}") };
         assert_eq!(envelope.id_space.as_deref(), Some("sp_1"));
         assert_eq!(envelope.payload.contract_value, Some(1200.5));
-        assert_eq!(
-            envelope.payload.updated_at,
-            Some(datetime!(2026-11-20 10:15:30 UTC))
-        );
+        assert_eq!(envelope.payload.updated_at, Some(datetime!(2026-11-20 10:15:30 UTC)));
         assert_eq!(envelope.payload.first_name, None);
         assert!(!format!("{event:?}").contains(SECRET));
         assert!(!serde_json::to_string(&event).unwrap().contains(SECRET));
-        assert_eq!(
-            event.dedup_parts(),
-            Some((
-                "lead.update",
-                "ld_1".to_owned(),
-                "2026-11-20T10:15:30.000Z".to_owned()
-            ))
-        );
     }
 
     #[test]
@@ -343,58 +270,27 @@ mod tests {
     }
 
     #[test]
-    fn json_payload_events_and_their_dedup_parts() {
+    fn json_payload_events_keep_their_payload() {
         let body = br#"{"event": "campaign.email.open", "secret": "s",
             "payload": {"id": 42, "created_at": "2026-11-20T10:15:30+00:00"}}"#;
         let event = BreakcoldLegacyEvent::parse(body).unwrap();
         assert!(matches!(event, BreakcoldLegacyEvent::CampaignEmailOpen(_)));
-        assert_eq!(
-            event.dedup_parts(),
-            Some((
-                "campaign.email.open",
-                "42".to_owned(),
-                "2026-11-20T10:15:30+00:00".to_owned()
-            ))
-        );
-        let body = br#"{"event": "tag.delete", "payload": {"id": "t1"}}"#;
-        assert_eq!(
-            BreakcoldLegacyEvent::parse(body).unwrap().dedup_parts(),
-            None
-        );
+        let BreakcoldLegacyEvent::CampaignEmailOpen(envelope) = &event else { panic!("{event:?}") };
+        assert_eq!(envelope.payload["id"], 42);
     }
 
     #[test]
     fn unknown_type_keeps_name_and_json_but_not_the_secret() {
         let event = BreakcoldLegacyEvent::parse(lead_body("lead.merge").as_bytes()).unwrap();
-        let BreakcoldLegacyEvent::Unknown(unknown) = &event else {
-            panic!("{event:?}")
-        };
+        let BreakcoldLegacyEvent::Unknown(unknown) = &event else { panic!("{event:?}") };
         assert_eq!(unknown.event_type, "lead.merge");
         assert_eq!(unknown.raw["payload"]["id"], "ld_1");
         assert!(unknown.raw.get("secret").is_none());
         assert!(!format!("{event:?}").contains(SECRET));
-        assert_eq!(event.dedup_parts().unwrap().2, "2026-11-20T10:15:30.000Z");
-    }
-
-    #[test]
-    fn typed_lead_dates_render_as_breakcold_writes_them() {
-        let body = lead_body("lead.delete")
-            .replace("2026-11-20T10:15:30.000Z", "2026-11-20T11:15:30.5+01:00");
-        let event = BreakcoldLegacyEvent::parse(body.as_bytes()).unwrap();
-        assert_eq!(event.dedup_parts().unwrap().2, "2026-11-20T10:15:30.500Z");
-        let body =
-            lead_body("lead.create").replace(r#""updated_at": "2026-11-20T10:15:30.000Z","#, "");
-        let event = BreakcoldLegacyEvent::parse(body.as_bytes()).unwrap();
-        assert_eq!(event.dedup_parts().unwrap().2, "2026-11-19T08:00:00.000Z");
     }
 
     #[test]
     fn missing_type_is_an_error() {
-        assert_eq!(
-            BreakcoldLegacyEvent::parse(br#"{"payload": {}}"#)
-                .unwrap_err()
-                .path(),
-            "$"
-        );
+        assert_eq!(BreakcoldLegacyEvent::parse(br#"{"payload": {}}"#).unwrap_err().path(), "$");
     }
 }

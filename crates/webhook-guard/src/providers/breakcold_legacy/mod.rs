@@ -9,9 +9,11 @@
 
 mod event;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 pub use event::*;
+use serde::Deserialize;
 
 use crate::headers::HeaderSource;
 use crate::scheme::Scheme;
@@ -56,9 +58,71 @@ impl Provider for BreakcoldLegacy {
         BreakcoldLegacyEvent::parse(body)
     }
 
-    /// `{event}:{payload.id}:{payload.updated_at or created_at}`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &BreakcoldLegacyEvent, _: &[u8]) -> Option<String> {
-        let (name, id, at) = event.dedup_parts()?;
-        Some(format!("{name}:{id}:{at}"))
+    /// `{event}:{payload.id}:{payload.updated_at, else created_at}`, each exactly as sent: read
+    /// from the raw body, because the typed lead keeps its dates as instants and re-rendering one
+    /// could change the text (and so the id) between two deliveries of the same event.
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        _: &Verified,
+        _: &BreakcoldLegacyEvent,
+        body: &[u8],
+    ) -> Option<String> {
+        let parts: IdParts<'_> = serde_json::from_slice(body).ok()?;
+        let payload = parts.payload?;
+        let id = match payload.id? {
+            serde_json::Value::String(id) => id,
+            serde_json::Value::Number(id) => id.to_string(),
+            _ => return None,
+        };
+        let at = payload.updated_at.or(payload.created_at)?;
+        Some(format!("{}:{id}:{at}", parts.event))
+    }
+}
+
+/// The fields the derived id is made of, borrowed from the body where possible.
+#[derive(Deserialize)]
+struct IdParts<'a> {
+    #[serde(borrow)]
+    event: Cow<'a, str>,
+    payload: Option<PayloadIdParts<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PayloadIdParts<'a> {
+    id: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    updated_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    created_at: Option<Cow<'a, str>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Signer, fixture};
+    use crate::{FixedClock, Verifier};
+
+    fn id_of(body: &str) -> String {
+        let provider = crate::providers::AnyProvider::BreakcoldLegacy(BreakcoldLegacy::new());
+        let signed = Signer::for_provider(&provider, &["wh_s"]).unwrap().sign(body.as_bytes(), 0, "");
+        let verifier = Verifier::builder(BreakcoldLegacy::new()).secret("wh_s").clock(FixedClock(0)).build().unwrap();
+        verifier.verify(&[("Content-Type", "application/json")][..], signed.body).unwrap().id().to_owned()
+    }
+
+    #[test]
+    fn derived_ids_keep_dates_exactly_as_sent() {
+        let body = r#"{"event": "lead.update", "payload": {"id": "ld_1", "updated_at": "2026-11-20T11:15:30.5+01:00", "created_at": "2026-11-19T08:00:00.000Z"}}"#;
+        assert_eq!(id_of(body), "lead.update:ld_1:2026-11-20T11:15:30.5+01:00");
+        let body = r#"{"event": "campaign.email.open", "payload": {"id": 42, "updated_at": null, "created_at": "2026-11-19T08:00:00.000Z"}}"#;
+        assert_eq!(id_of(body), "campaign.email.open:42:2026-11-19T08:00:00.000Z");
+    }
+
+    #[test]
+    fn without_id_or_dates_the_body_digest_is_the_id() {
+        let body = r#"{"event": "tag.delete", "payload": {"id": "t1"}}"#;
+        let signed = id_of(body);
+        assert!(signed.starts_with("sha256:"), "{signed}");
+        assert!(fixture("breakcold-legacy", "lead.create").is_some());
     }
 }

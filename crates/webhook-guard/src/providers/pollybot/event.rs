@@ -116,9 +116,8 @@ impl PollybotEvent {
     /// When the body is not a JSON object, `event` is missing or not a string, or a known event
     /// does not match its type (the error names the JSON path, e.g. `data.id`).
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-        let event = peek_str_field(body, TYPE_FIELD)?.ok_or_else(|| {
-            PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
-        })?;
+        let event = peek_str_field(body, TYPE_FIELD)?
+            .ok_or_else(|| PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`")))?;
         Ok(match event.as_ref() {
             "LEAD_CREATED" => Self::LeadCreated(from_json(body)?),
             other => Self::Unknown(UnknownEvent::parse(other, body)?),
@@ -132,11 +131,9 @@ impl PollybotEvent {
     /// `None` when one of them is missing (only possible for [`PollybotEvent::Unknown`]).
     pub fn dedup_parts(&self) -> Option<(&str, String, i64)> {
         match self {
-            Self::LeadCreated(envelope) => Some((
-                &envelope.event,
-                envelope.data.id.clone(),
-                envelope.timestamp.unix_timestamp(),
-            )),
+            Self::LeadCreated(envelope) => {
+                Some((&envelope.event, envelope.data.id.clone(), envelope.timestamp.unix_timestamp()))
+            }
             Self::Unknown(unknown) => {
                 let id = match unknown.raw.get("data")?.get("id")? {
                     serde_json::Value::String(id) => id.clone(),
@@ -175,33 +172,22 @@ mod tests {
     #[test]
     fn lead_created_parses_and_ignores_unknown_fields() {
         let event = PollybotEvent::parse(LEAD.as_bytes()).unwrap();
-        let PollybotEvent::LeadCreated(envelope) = &event else {
-            panic!("{event:?}")
-        };
+        let PollybotEvent::LeadCreated(envelope) = &event else { panic!("{event:?}") };
         assert_eq!(envelope.timestamp, datetime!(2026-11-20 10:15:30 UTC));
         assert_eq!(envelope.chatbot_id.as_deref(), Some("bot_1"));
         assert_eq!(envelope.data.tags, ["pricing"]);
         assert_eq!(envelope.data.custom_fields["seats"], 12);
         assert_eq!(envelope.data.name, None);
         assert_eq!(event.event_type(), "LEAD_CREATED");
-        assert_eq!(
-            event.dedup_parts(),
-            Some(("LEAD_CREATED", "lead_1".to_owned(), 1_795_169_730))
-        );
+        assert_eq!(event.dedup_parts(), Some(("LEAD_CREATED", "lead_1".to_owned(), 1_795_169_730)));
     }
 
     #[test]
     fn wrong_type_names_the_path() {
         let body = LEAD.replace(r#""id": "lead_1""#, r#""id": 41"#);
-        assert_eq!(
-            PollybotEvent::parse(body.as_bytes()).unwrap_err().path(),
-            "data.id"
-        );
+        assert_eq!(PollybotEvent::parse(body.as_bytes()).unwrap_err().path(), "data.id");
         let body = LEAD.replace("1795169730", "\"2026-11-20T10:15:30Z\"");
-        assert_eq!(
-            PollybotEvent::parse(body.as_bytes()).unwrap_err().path(),
-            "timestamp"
-        );
+        assert_eq!(PollybotEvent::parse(body.as_bytes()).unwrap_err().path(), "timestamp");
         let body = LEAD.replace(r#"["pricing"]"#, r#""pricing""#);
         let error = PollybotEvent::parse(body.as_bytes()).unwrap_err();
         assert_eq!(error.path(), "data.tags");
@@ -213,15 +199,10 @@ mod tests {
         let body = br#"{"event": "CONVERSATION_STARTED", "timestamp": 1795169730,
             "data": {"id": 77, "visitor": "v"}}"#;
         let event = PollybotEvent::parse(body).unwrap();
-        let PollybotEvent::Unknown(unknown) = &event else {
-            panic!("{event:?}")
-        };
+        let PollybotEvent::Unknown(unknown) = &event else { panic!("{event:?}") };
         assert_eq!(unknown.event_type, "CONVERSATION_STARTED");
         assert_eq!(event.event_type(), "CONVERSATION_STARTED");
-        assert_eq!(
-            event.dedup_parts(),
-            Some(("CONVERSATION_STARTED", "77".to_owned(), 1_795_169_730))
-        );
+        assert_eq!(event.dedup_parts(), Some(("CONVERSATION_STARTED", "77".to_owned(), 1_795_169_730)));
 
         let event = PollybotEvent::parse(br#"{"event": "LEAD_UPDATED", "data": {}}"#).unwrap();
         assert!(matches!(event, PollybotEvent::Unknown(_)));
@@ -230,10 +211,7 @@ mod tests {
 
     #[test]
     fn missing_type_or_non_object_is_an_error() {
-        assert_eq!(
-            PollybotEvent::parse(br#"{"data": {}}"#).unwrap_err().path(),
-            "$"
-        );
+        assert_eq!(PollybotEvent::parse(br#"{"data": {}}"#).unwrap_err().path(), "$");
         assert!(PollybotEvent::parse(b"\"LEAD_CREATED\"").is_err());
     }
 }

@@ -90,7 +90,13 @@ impl Provider for Pollybot {
     }
 
     /// `{event}:{data.id}:{timestamp}` from the body.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, _: &Verified, event: &PollybotEvent, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        _: &Verified,
+        event: &PollybotEvent,
+        _: &[u8],
+    ) -> Option<String> {
         let (name, id, timestamp) = event.dedup_parts()?;
         Some(format!("{name}:{id}:{timestamp}"))
     }

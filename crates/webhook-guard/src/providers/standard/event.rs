@@ -91,15 +91,13 @@ mod tests {
         let error = StandardEvent::<Call>::parse(body.as_bytes()).unwrap_err();
         assert_eq!(error.path(), "data.durationSeconds");
         assert!(!error.message().contains("three"), "{error}");
-        let error =
-            StandardEvent::<serde_json::Value>::parse(br#"{"type": 1, "data": {}}"#).unwrap_err();
+        let error = StandardEvent::<serde_json::Value>::parse(br#"{"type": 1, "data": {}}"#).unwrap_err();
         assert_eq!(error.path(), "type");
     }
 
     #[test]
     fn any_type_name_is_accepted_and_timestamp_is_optional() {
-        let event =
-            StandardEvent::<serde_json::Value>::parse(br#"{"type": "x.y", "data": null}"#).unwrap();
+        let event = StandardEvent::<serde_json::Value>::parse(br#"{"type": "x.y", "data": null}"#).unwrap();
         assert_eq!(event.event_type(), "x.y");
         assert_eq!(event.timestamp, None);
         let error = StandardEvent::<serde_json::Value>::parse(br#"{"type": "x.y"}"#).unwrap_err();

@@ -116,7 +116,13 @@ where
     }
 
     /// The signed `webhook-id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &StandardEvent<D>, _: &[u8]) -> Option<String> {
+    fn delivery_id<H: HeaderSource + ?Sized>(
+        &self,
+        _: &H,
+        verified: &Verified,
+        _: &StandardEvent<D>,
+        _: &[u8],
+    ) -> Option<String> {
         verified.signed_id().map(str::to_owned)
     }
 }
