@@ -4,6 +4,7 @@ pub mod clock;
 pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod explain;
 pub mod headers;
 pub mod provider;
 pub mod providers;
