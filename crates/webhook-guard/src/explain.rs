@@ -207,7 +207,8 @@ impl<P: Provider> Verifier<P> {
     }
 }
 
-#[cfg(all(test, feature = "testing", feature = "botdog", feature = "pollybot"))]
+#[cfg(test)]
+#[cfg(all(feature = "testing", feature = "botdog", feature = "pollybot"))]
 mod tests {
     use crate::providers::{AnyProvider, Botdog, Pollybot};
     use crate::testing::Signer;

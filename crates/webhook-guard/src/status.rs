@@ -197,7 +197,7 @@ mod tests {
     use super::*;
     use crate::error::PayloadError;
 
-    fn header<'a>(rejection: &'a Rejection, name: &str) -> Option<String> {
+    fn header(rejection: &Rejection, name: &str) -> Option<String> {
         rejection.headers().into_iter().find(|(n, _)| n.as_str() == name).map(|(_, v)| v.to_str().unwrap().to_owned())
     }
 

@@ -12,7 +12,9 @@ use crate::delivery::{Delivery, Verified};
 use crate::error::{ConfigError, VerifyError};
 use crate::headers::HeaderSource;
 use crate::provider::Provider;
-use crate::scheme::{self, SchemeKind};
+use crate::scheme;
+#[cfg(feature = "standard")]
+use crate::scheme::SchemeKind;
 use crate::secret::{Key, Keyring};
 
 /// The replay window used when none is configured: ±300 s, as Botdog's docs, Pollybot's security
@@ -243,14 +245,13 @@ impl<P: Provider> VerifierBuilder<P> {
         if keys.is_empty() {
             return Err(ConfigError::NoUsableKey { provider: name });
         }
-        let scheme = self.provider.scheme();
         #[cfg(feature = "standard")]
         if keys.iter().any(|key| matches!(key, Key::Ed25519(_)))
-            && (!scheme.accepts_ed25519() || matches!(scheme.kind, SchemeKind::SecretInBody { .. }))
+            && (!self.provider.scheme().accepts_ed25519()
+                || matches!(self.provider.scheme().kind, SchemeKind::SecretInBody { .. }))
         {
             return Err(ConfigError::UnsupportedKey { provider: name, key: "Ed25519 public" });
         }
-        let _ = &scheme.kind;
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keyring: Keyring::new(keys),

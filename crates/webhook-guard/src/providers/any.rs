@@ -20,18 +20,25 @@ macro_rules! any_provider {
                 #[cfg(feature = $feature)]
                 $variant($provider),
             )*
+            /// A sender described at run time.
+            Custom(super::Custom),
         }
 
         /// The event of an [`AnyProvider`].
         #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(untagged)]
         #[non_exhaustive]
+        // Each delivery holds one event, moved a few times at most: boxing would cost an
+        // allocation per delivery to save stack space nobody is short of.
+        #[allow(clippy::large_enum_variant)]
         pub enum AnyEvent {
             $(
                 #[doc = concat!("An event of `", $name, "`.")]
                 #[cfg(feature = $feature)]
                 $variant($event),
             )*
+            /// An event of a [`super::Custom`] sender.
+            Custom(serde_json::Value),
         }
 
         impl AnyProvider {
@@ -56,6 +63,7 @@ macro_rules! any_provider {
             fn event_type(&self) -> &str {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(event) => event.event_type(),)*
+                    Self::Custom(event) => event.event_type(),
                 }
             }
         }
@@ -66,42 +74,49 @@ macro_rules! any_provider {
             fn name(&self) -> &'static str {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.name(),)*
+                    Self::Custom(provider) => provider.name(),
                 }
             }
 
             fn scheme(&self) -> &Scheme {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.scheme(),)*
+                    Self::Custom(provider) => provider.scheme(),
                 }
             }
 
             fn retry_window(&self) -> Duration {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.retry_window(),)*
+                    Self::Custom(provider) => provider.retry_window(),
                 }
             }
 
             fn id_headers(&self) -> &'static [&'static str] {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.id_headers(),)*
+                    Self::Custom(provider) => provider.id_headers(),
                 }
             }
 
             fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.parse_key(text),)*
+                    Self::Custom(provider) => provider.parse_key(text),
                 }
             }
 
             fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<AnyEvent, PayloadError> {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.parse_event(headers, body).map(AnyEvent::$variant),)*
+                    Self::Custom(provider) => provider.parse_event(headers, body).map(AnyEvent::Custom),
                 }
             }
 
             fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, verified: &Verified, event: &AnyEvent, body: &[u8]) -> Option<String> {
                 match (self, event) {
                     $(#[cfg(feature = $feature)] (Self::$variant(provider), AnyEvent::$variant(event)) => provider.delivery_id(headers, verified, event, body),)*
+                    (Self::Custom(provider), AnyEvent::Custom(event)) => provider.delivery_id(headers, verified, event, body),
                     #[allow(unreachable_patterns)]
                     _ => None,
                 }

@@ -253,10 +253,10 @@ impl SchemeBuilder {
         if scheme.contents.iter().any(SignedContent::uses_id) && scheme.id_headers.is_empty() {
             return Err(ConfigError::InvalidScheme("`{id}` is signed but no id header is set"));
         }
-        if let SignatureFormat::KeyValue { signature_key, .. } = &scheme.format {
-            if signature_key.is_empty() {
-                return Err(ConfigError::InvalidScheme("the signature key must not be empty"));
-            }
+        if let SignatureFormat::KeyValue { signature_key, .. } = &scheme.format
+            && signature_key.is_empty()
+        {
+            return Err(ConfigError::InvalidScheme("the signature key must not be empty"));
         }
         Ok(Scheme { kind: SchemeKind::Signed(scheme) })
     }
