@@ -25,6 +25,9 @@ pub enum VerifyErrorKind {
     TimestampOutOfTolerance,
     /// The body is larger than the configured limit. 413.
     BodyTooLarge,
+    /// The body could not be read to its end: the client stopped sending, the connection broke or
+    /// the read timed out. 400 (the client rarely sees it; the sender retries).
+    BodyUnreadable,
     /// The delivery is authentic, but its body is not JSON or a known event does not match its
     /// type. 422.
     InvalidPayload,
@@ -39,6 +42,7 @@ impl VerifyErrorKind {
             Self::SignatureMismatch => "signature_mismatch",
             Self::TimestampOutOfTolerance => "timestamp_out_of_tolerance",
             Self::BodyTooLarge => "body_too_large",
+            Self::BodyUnreadable => "body_unreadable",
             Self::InvalidPayload => "invalid_payload",
         }
     }
@@ -46,7 +50,7 @@ impl VerifyErrorKind {
     /// The HTTP status of this kind, from the status table (see [`crate::status`]).
     pub const fn status(self) -> StatusCode {
         match self {
-            Self::MissingSignature | Self::MalformedSignature => StatusCode::BAD_REQUEST,
+            Self::MissingSignature | Self::MalformedSignature | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
             Self::SignatureMismatch | Self::TimestampOutOfTolerance => StatusCode::UNAUTHORIZED,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InvalidPayload => StatusCode::UNPROCESSABLE_ENTITY,
@@ -61,6 +65,7 @@ impl VerifyErrorKind {
             Self::SignatureMismatch,
             Self::TimestampOutOfTolerance,
             Self::BodyTooLarge,
+            Self::BodyUnreadable,
             Self::InvalidPayload,
         ]
         .into_iter()
@@ -104,6 +109,10 @@ impl VerifyError {
 
     pub(crate) fn too_large(limit: usize) -> Self {
         Self::new(VerifyErrorKind::BodyTooLarge, format!("body is larger than the limit of {limit} bytes"))
+    }
+
+    pub(crate) fn unreadable(why: &str) -> Self {
+        Self::new(VerifyErrorKind::BodyUnreadable, format!("the body could not be read: {why}"))
     }
 
     pub(crate) fn payload(error: PayloadError) -> Self {

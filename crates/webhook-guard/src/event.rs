@@ -63,10 +63,14 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Pa
 /// When the body is not a JSON object, or the field is not a string (`null` included).
 pub fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    de::Deserializer::deserialize_map(&mut deserializer, PeekField { field }).map_err(|error| {
+    let to_error = |error: serde_json::Error| {
         let path = if error.is_data() { field.to_owned() } else { ".".to_owned() };
         payload_error(path, &error)
-    })
+    };
+    let found = de::Deserializer::deserialize_map(&mut deserializer, PeekField { field }).map_err(to_error)?;
+    // Trailing bytes after the object make it not JSON, whatever a lenient reader would take.
+    deserializer.end().map_err(to_error)?;
+    Ok(found)
 }
 
 struct PeekField<'f> {
@@ -83,8 +87,12 @@ impl<'de> Visitor<'de> for PeekField<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == self.field && found.is_none() {
-                // `null` is not a string: a type field or a secret that is null is malformed.
+            if key == self.field {
+                // Two copies of the field: which one the sender meant cannot be known (serde's
+                // derive refuses duplicates too). `null` is not a string either.
+                if found.is_some() {
+                    return Err(de::Error::custom(format_args!("duplicate field `{}`", self.field)));
+                }
                 found = Some(map.next_value::<CowStr<'de>>()?.0);
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -183,6 +191,9 @@ mod tests {
         assert!(peek_str_field(b"[1]", "eventType").is_err());
         assert!(peek_str_field(b"{\"eventType\": 3}", "eventType").is_err());
         assert!(peek_str_field(b"{\"eventType\": \"a\"", "eventType").is_err());
+        assert!(peek_str_field(b"{\"eventType\": \"a\"} trailing", "eventType").is_err());
+        assert!(peek_str_field(b"{\"eventType\": \"a\", \"eventType\": \"b\"}", "eventType").is_err());
+        assert!(peek_str_field(b"{\"eventType\": null}", "eventType").is_err());
     }
 
     #[test]

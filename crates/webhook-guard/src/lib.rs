@@ -16,6 +16,7 @@
     allow(dead_code, unused_imports)
 )]
 
+pub mod body;
 pub mod clock;
 pub mod delivery;
 pub mod error;

@@ -404,7 +404,7 @@ fn body_secret(body: &[u8]) -> Option<String> {
 // The properties
 // ---------------------------------------------------------------------------------------------
 
-/// 1. A delivery signed with the secret, within the tolerance, verifies.
+/// Property 1: a delivery signed with the secret, within the tolerance, verifies.
 fn round_trip(case: Case, secret: &str, body: &[u8], offset: i64, id: &str) -> Result<(), TestCaseError> {
     let label = case.label();
     let (signer, verifier) = signer_and_verifier(case, secret, NOW);
@@ -441,7 +441,7 @@ fn round_trip(case: Case, secret: &str, body: &[u8], offset: i64, id: &str) -> R
     Ok(())
 }
 
-/// 2. Flipping one bit of one byte of the body is refused. For Breakcold legacy (whose body is not
+/// Property 2: flipping one bit of one byte of the body is refused. For Breakcold legacy (whose body is not
 /// authenticated beyond its `secret`): one character of the embedded secret changed, or one bit
 /// flipped inside the embedded secret's JSON text.
 fn body_tamper(
@@ -491,7 +491,7 @@ fn body_tamper(
     expect_kind(case, &format!("body byte {at} xor {mask:#04x}"), result, &[VerifyErrorKind::SignatureMismatch])
 }
 
-/// 3. Replacing one character of the signature with another of its alphabet is refused. For
+/// Property 3: replacing one character of the signature with another of its alphabet is refused. For
 /// Breakcold legacy the "signature" is the secret in the body: one of its characters (outside an
 /// escape) is replaced by a different ASCII letter or digit, keeping the JSON valid.
 fn signature_tamper(
@@ -557,7 +557,7 @@ fn signature_tamper(
     )
 }
 
-/// 4. A delivery signed with another secret is refused.
+/// Property 4: a delivery signed with another secret is refused.
 fn wrong_secret(
     case: Case,
     (right, wrong): (&str, &str),
@@ -572,7 +572,7 @@ fn wrong_secret(
     expect_kind(case, "signed with another secret", result, &[VerifyErrorKind::SignatureMismatch])
 }
 
-/// 5. A correctly signed delivery whose timestamp is beyond the tolerance is refused, for schemes
+/// Property 5: a correctly signed delivery whose timestamp is beyond the tolerance is refused, for schemes
 /// with a timestamp; the others do not look at the time.
 fn stale_timestamp(case: Case, secret: &str, body: &[u8], offset: i64, id: &str) -> Result<(), TestCaseError> {
     let label = case.label();
@@ -847,7 +847,7 @@ fn check_no_leak(case: Case, secrets: &[&str], source: &str, error: &VerifyError
     Ok(())
 }
 
-/// 6. Arbitrary headers and bodies: `verify` returns (never panics), agrees with
+/// Property 6: arbitrary headers and bodies: `verify` returns (never panics), agrees with
 /// `verify_signature` and across header sources, and its error never contains the secret.
 fn arbitrary_input(case: Case, secret: &str, chaos: &Chaos) -> Result<(), TestCaseError> {
     let label = case.label();

@@ -119,6 +119,20 @@ mod tests {
     }
 
     #[test]
+    fn ambiguous_bodies_are_malformed_even_with_the_right_secret() {
+        let verifier = Verifier::builder(BreakcoldLegacy::new()).secret("wh_s").build().unwrap();
+        let no_headers: [(&str, &str); 0] = [];
+        for body in [
+            &br#"{"event": "lead.create", "secret": "wh_s", "secret": "other", "payload": {}}"#[..],
+            br#"{"event": "lead.create", "secret": "wh_s", "payload": {}} trailing"#,
+            br#"{"event": "lead.create", "secret": null, "payload": {}}"#,
+        ] {
+            let error = verifier.verify_signature(&no_headers[..], body).unwrap_err();
+            assert_eq!(error.kind(), crate::VerifyErrorKind::MalformedSignature, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
     fn without_id_or_dates_the_body_digest_is_the_id() {
         let body = r#"{"event": "tag.delete", "payload": {"id": "t1"}}"#;
         let signed = id_of(body);
