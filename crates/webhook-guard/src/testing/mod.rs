@@ -5,6 +5,7 @@
 //! and by the fuzz corpus; available to users for their own receiver tests.
 
 mod fixtures;
+pub mod http_client;
 mod signer;
 
 pub use fixtures::*;

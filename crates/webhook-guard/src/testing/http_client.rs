@@ -1,0 +1,150 @@
+//! A small, real HTTP/1.1 client over `std::net::TcpStream`, for tests of receivers over loopback.
+//!
+//! It speaks just enough HTTP to test webhook receivers, including the requests a well-behaved
+//! client library refuses to send: a body that stops halfway, a `Content-Length` that lies, raw
+//! header bytes. Every request asks the server to close the connection, so a response is read to
+//! the end of the stream.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// A response as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Header names (lowercased) and values, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// POSTs `body` to `http://{addr}{path}` with `headers` (plus `Host`, `Content-Length` and
+/// `Connection: close`).
+///
+/// # Errors
+///
+/// Connection, I/O (10 s timeouts) or response-parsing failures.
+pub fn post(addr: SocketAddr, path: &str, headers: &[(String, String)], body: &[u8]) -> io::Result<HttpResponse> {
+    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        if !name.eq_ignore_ascii_case("content-length") {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    send_raw(addr, &request, Shutdown::Write)
+}
+
+/// Writes `request` as is, then shuts down `after` (usually [`Shutdown::Write`], which tells the
+/// server no more bytes are coming: a body shorter than its `Content-Length` stops there), and
+/// reads the response to the end of the stream.
+///
+/// # Errors
+///
+/// Connection or I/O failures, a response that is not HTTP/1.1, or none at all.
+pub fn send_raw(addr: SocketAddr, request: &[u8], after: Shutdown) -> io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    // A server may answer (413) and close before reading everything: a failed write is not the
+    // end of the story, the response may be waiting.
+    let written = stream.write_all(request);
+    let _ = stream.shutdown(after);
+    let mut raw = Vec::new();
+    let read = stream.read_to_end(&mut raw);
+    if raw.is_empty() {
+        written?;
+        read?;
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "no response"));
+    }
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
+    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no end of headers"))?;
+    let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| bad("bad status line"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let rest = &raw[end + 4..];
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked { dechunk(rest).ok_or_else(|| bad("bad chunked body"))? } else { rest.to_vec() };
+    Ok(HttpResponse { status, headers, body })
+}
+
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responses_are_parsed_plain_and_chunked() {
+        let plain = parse_response(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n\r\n{\"a\":1}").unwrap();
+        assert_eq!(plain.status, 401);
+        assert_eq!(plain.header("Content-Type"), Some("application/json"));
+        assert_eq!(plain.json()["a"], 1);
+        let chunked =
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
+        assert_eq!(chunked.body, b"abcde");
+        assert!(parse_response(b"garbage").is_err());
+    }
+
+    #[test]
+    fn a_real_exchange_over_loopback() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            stream.read_to_end(&mut request).unwrap();
+            stream.write_all(b"HTTP/1.1 204 No Content\r\nx-seen: yes\r\n\r\n").unwrap();
+            request
+        });
+        let response = post(addr, "/hook", &[("X-Sig".to_owned(), "v".to_owned())], b"{}").unwrap();
+        assert_eq!(response.status, 204);
+        assert_eq!(response.header("x-seen"), Some("yes"));
+        let request = String::from_utf8(server.join().unwrap()).unwrap();
+        assert!(request.starts_with("POST /hook HTTP/1.1\r\n"), "{request}");
+        assert!(request.contains("\r\nX-Sig: v\r\n") && request.contains("\r\nContent-Length: 2\r\n"));
+        assert!(request.ends_with("\r\n\r\n{}"));
+    }
+}
