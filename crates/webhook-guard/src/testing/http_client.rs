@@ -39,7 +39,8 @@ impl HttpResponse {
 ///
 /// Connection, I/O (10 s timeouts) or response-parsing failures.
 pub fn post(addr: SocketAddr, path: &str, headers: &[(String, String)], body: &[u8]) -> io::Result<HttpResponse> {
-    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head =
+        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (name, value) in headers {
         if !name.eq_ignore_ascii_case("content-length") {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -118,12 +119,14 @@ mod tests {
 
     #[test]
     fn responses_are_parsed_plain_and_chunked() {
-        let plain = parse_response(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n\r\n{\"a\":1}").unwrap();
+        let plain =
+            parse_response(b"HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\n\r\n{\"a\":1}").unwrap();
         assert_eq!(plain.status, 401);
         assert_eq!(plain.header("Content-Type"), Some("application/json"));
         assert_eq!(plain.json()["a"], 1);
         let chunked =
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap();
+            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+                .unwrap();
         assert_eq!(chunked.body, b"abcde");
         assert!(parse_response(b"garbage").is_err());
     }

@@ -4,6 +4,7 @@
 //! Used by this crate's tests, by the adapters' tests, by the `webhook-guard` CLI (`sign`, `send`)
 //! and by the fuzz corpus; available to users for their own receiver tests.
 
+pub mod conformance;
 mod fixtures;
 pub mod http_client;
 mod signer;

@@ -1,0 +1,267 @@
+//! The status table, checked over real HTTP against any Botdog receiver.
+//!
+//! Every adapter's tests and every example's tests run the same scenarios through these
+//! functions, so the table is asserted once and the receivers only have to be started.
+
+use std::net::{Shutdown, SocketAddr};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::http_client::{HttpResponse, post, send_raw};
+use super::{Signer, fixture};
+use crate::providers::{AnyProvider, Botdog};
+
+/// A Botdog receiver under test: where it listens and the secret it was configured with.
+#[derive(Debug, Clone)]
+pub struct BotdogReceiver {
+    /// The receiver's address.
+    pub addr: SocketAddr,
+    /// The route, e.g. `/webhooks/botdog`.
+    pub path: String,
+    /// The secret the receiver verifies with.
+    pub secret: String,
+}
+
+/// A delivery the receiver must hand to its handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// The Botdog delivery id.
+    pub id: String,
+    /// The event type.
+    pub event_type: String,
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+impl BotdogReceiver {
+    fn signer(&self, secret: &str) -> Signer {
+        match Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[secret]) {
+            Ok(signer) => signer,
+            Err(error) => panic!("test secret refused: {error}"),
+        }
+    }
+
+    /// Signs `body` at `timestamp` with `secret` and POSTs it.
+    pub fn send(&self, body: &[u8], timestamp: i64, secret: &str) -> HttpResponse {
+        let signed = self.signer(secret).sign_delivery(body, timestamp, "", None);
+        match post(self.addr, &self.path, &signed.headers, body) {
+            Ok(response) => response,
+            Err(error) => panic!("POST {} failed: {error}", self.path),
+        }
+    }
+
+    /// A valid delivery of a fixed event with the given id.
+    pub fn valid_body(id: &str, event_type: &str) -> Vec<u8> {
+        format!(
+            r#"{{"id":"{id}","eventType":"{event_type}","timestamp":"2026-11-20T10:15:30.000Z","campaignId":"cmp_1","contactName":"Ada Lovelace","contactEmails":["ada@example.com"],"visitedAt":"2026-11-20T10:15:00.000Z"}}"#
+        )
+        .into_bytes()
+    }
+
+    /// Sends every row of the status table the receiver can produce without a dedup store, and
+    /// asserts status and `error` kind. Returns the deliveries that had to reach the handler, in
+    /// order: a valid documented event, an unknown event type, and every Botdog fixture.
+    ///
+    /// # Panics
+    ///
+    /// On the first row the receiver answers wrongly, naming it.
+    pub fn check_status_table(&self) -> Vec<Expected> {
+        let mut delivered = Vec::new();
+        let t = now();
+
+        let body = Self::valid_body("conf_valid_1", "LEAD_PROFILE_VISITED");
+        expect_success("valid delivery", &self.send(&body, t, &self.secret));
+        delivered.push(Expected { id: "conf_valid_1".into(), event_type: "LEAD_PROFILE_VISITED".into() });
+
+        let body = Self::valid_body("conf_unknown_1", "CAMPAIGN_STARTED");
+        expect_success("unknown event type (handed to the handler)", &self.send(&body, t, &self.secret));
+        delivered.push(Expected { id: "conf_unknown_1".into(), event_type: "CAMPAIGN_STARTED".into() });
+
+        for event_type in [
+            "LEAD_PROFILE_VISITED",
+            "LEAD_INVITATION_SENT",
+            "LEAD_INVITATION_ACCEPTED",
+            "LEAD_MESSAGE_SENT",
+            "LEAD_MESSAGE_REPLIED",
+        ] {
+            let Some(fixture) = fixture("botdog", event_type) else { panic!("fixture botdog/{event_type} missing") };
+            expect_success(event_type, &self.send(fixture.body.as_bytes(), t, &self.secret));
+            let value: serde_json::Value = serde_json::from_str(fixture.body).unwrap_or_default();
+            let id = value["id"].as_str().unwrap_or_default().to_owned();
+            delivered.push(Expected { id, event_type: event_type.to_owned() });
+        }
+
+        let body = Self::valid_body("conf_missing", "LEAD_PROFILE_VISITED");
+        let response = post(self.addr, &self.path, &[("Content-Type".into(), "application/json".into())], &body);
+        expect_rejection("missing signature header", response, 400, "missing_signature");
+
+        let malformed = [("X-Webhook-Signature".to_owned(), "s=deadbeef".to_owned())];
+        expect_rejection(
+            "malformed signature header",
+            post(self.addr, &self.path, &malformed, &body),
+            400,
+            "malformed_signature",
+        );
+
+        let twice = self.signer(&self.secret).sign_delivery(&body, t, "", None);
+        let mut duplicated = twice.headers.clone();
+        duplicated.push(("X-Webhook-Signature".to_owned(), format!("t={t},s={}", "0".repeat(64))));
+        expect_rejection(
+            "two different signature headers",
+            post(self.addr, &self.path, &duplicated, &body),
+            400,
+            "malformed_signature",
+        );
+
+        expect_rejection("wrong secret", Ok(self.send(&body, t, "not-the-secret")), 401, "signature_mismatch");
+        let mut tampered = body.clone();
+        tampered[2] ^= 0x20;
+        let signed = self.signer(&self.secret).sign_delivery(&body, t, "", None);
+        expect_rejection(
+            "tampered body",
+            post(self.addr, &self.path, &signed.headers, &tampered),
+            401,
+            "signature_mismatch",
+        );
+        expect_rejection(
+            "stale timestamp",
+            Ok(self.send(&body, t - 301, &self.secret)),
+            401,
+            "timestamp_out_of_tolerance",
+        );
+        expect_rejection(
+            "future timestamp",
+            Ok(self.send(&body, t + 301, &self.secret)),
+            401,
+            "timestamp_out_of_tolerance",
+        );
+
+        let wrong_shape = br#"{"id":"conf_bad","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:30Z","contactEmails":"ada@example.com"}"#;
+        let response = self.send(wrong_shape, t, &self.secret);
+        expect_rejection_ref("signed known event of the wrong shape", &response, 422, "invalid_payload");
+        assert_eq!(response.json()["path"], "contactEmails", "422 must name the failing path: {response:?}");
+        expect_rejection(
+            "signed body that is not JSON",
+            Ok(self.send(b"not json", t, &self.secret)),
+            422,
+            "invalid_payload",
+        );
+
+        let huge = vec![b' '; 3 * 1024 * 1024];
+        expect_rejection(
+            "3 MiB body with Content-Length",
+            Ok(self.send(&huge, t, &self.secret)),
+            413,
+            "body_too_large",
+        );
+        let chunked = self.chunked_request(&huge, t);
+        let response = send_raw(self.addr, &chunked, Shutdown::Write);
+        expect_rejection("3 MiB chunked body", response, 413, "body_too_large");
+
+        self.check_body_stops_halfway(t);
+        expect_success(
+            "a valid delivery after the broken ones",
+            &self.send(&Self::valid_body("conf_valid_2", "LEAD_MESSAGE_SENT"), t, &self.secret),
+        );
+        delivered.push(Expected { id: "conf_valid_2".into(), event_type: "LEAD_MESSAGE_SENT".into() });
+        delivered
+    }
+
+    fn chunked_request(&self, body: &[u8], timestamp: i64) -> Vec<u8> {
+        let signed = self.signer(&self.secret).sign_delivery(body, timestamp, "", None);
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n",
+            self.path, self.addr
+        );
+        for (name, value) in &signed.headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut request = request.into_bytes();
+        for chunk in body.chunks(64 * 1024) {
+            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            request.extend_from_slice(chunk);
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"0\r\n\r\n");
+        request
+    }
+
+    /// A request whose body stops halfway (the client closes its side): the handler must not run,
+    /// and the answer, if any, is not a success.
+    fn check_body_stops_halfway(&self, timestamp: i64) {
+        let body = Self::valid_body("conf_halfway", "LEAD_PROFILE_VISITED");
+        let signed = self.signer(&self.secret).sign_delivery(&body, timestamp, "", None);
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.path,
+            self.addr,
+            body.len()
+        );
+        for (name, value) in &signed.headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut request = request.into_bytes();
+        request.extend_from_slice(&body[..body.len() / 2]);
+        if let Ok(response) = send_raw(self.addr, &request, Shutdown::Write) {
+            assert!(!(200..300).contains(&response.status), "a body that stopped halfway was accepted: {response:?}");
+        }
+    }
+
+    /// Sends `total` valid deliveries from `clients` threads at once; every answer must be a
+    /// success. Returns the deliveries sent.
+    ///
+    /// # Panics
+    ///
+    /// On any failed request or non-2xx answer.
+    pub fn check_concurrent_deliveries(&self, total: usize, clients: usize) -> Vec<Expected> {
+        let t = now();
+        let per_client = total.div_ceil(clients);
+        let handles: Vec<_> = (0..clients)
+            .map(|client| {
+                let receiver = self.clone();
+                std::thread::spawn(move || {
+                    let mut sent = Vec::new();
+                    for n in 0..per_client {
+                        let index = client * per_client + n;
+                        if index >= total {
+                            break;
+                        }
+                        let id = format!("conc_{index:05}");
+                        let body = Self::valid_body(&id, "LEAD_MESSAGE_SENT");
+                        let response = receiver.send(&body, t, &receiver.secret);
+                        assert!((200..300).contains(&response.status), "delivery {id}: {response:?}");
+                        sent.push(Expected { id, event_type: "LEAD_MESSAGE_SENT".into() });
+                    }
+                    sent
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(sent) => sent,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    }
+}
+
+fn expect_success(row: &str, response: &HttpResponse) {
+    assert!((200..300).contains(&response.status), "{row}: expected the handler's 2xx, got {response:?}");
+}
+
+fn expect_rejection(row: &str, response: std::io::Result<HttpResponse>, status: u16, kind: &str) {
+    match response {
+        Ok(response) => expect_rejection_ref(row, &response, status, kind),
+        Err(error) => panic!("{row}: no response: {error}"),
+    }
+}
+
+fn expect_rejection_ref(row: &str, response: &HttpResponse, status: u16, kind: &str) {
+    assert_eq!(response.status, status, "{row}: {response:?}");
+    assert_eq!(response.json()["error"], kind, "{row}: {response:?}");
+    assert_eq!(response.header("content-type"), Some("application/json"), "{row}: {response:?}");
+}
