@@ -55,6 +55,18 @@ impl BodyCollector {
     }
 }
 
+/// The error for a body whose transport failed before its end (the client went away, the
+/// connection broke). Adapters that read bodies their own way use it; [`collect_body`] does.
+pub fn read_failed() -> VerifyError {
+    VerifyError::unreadable("the connection failed before the body's end")
+}
+
+/// The error for a body that was not fully received within the adapter's read timeout (a client
+/// trickling bytes holds a connection and a buffer; the timeout frees both).
+pub fn read_timed_out() -> VerifyError {
+    VerifyError::unreadable("the body was not received within the read timeout")
+}
+
 /// The `Content-Length` of a request, when present and valid.
 pub fn content_length(headers: &http::HeaderMap) -> Option<u64> {
     headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
@@ -79,7 +91,7 @@ where
     let mut body = std::pin::pin!(body);
     while let Some(frame) = body.frame().await {
         // The error's text is the transport's (it never holds body bytes) but is not needed.
-        let frame = frame.map_err(|_| VerifyError::unreadable("the connection failed before the body's end"))?;
+        let frame = frame.map_err(|_| read_failed())?;
         if let Ok(mut data) = frame.into_data() {
             while data.has_remaining() {
                 let chunk = data.chunk();
