@@ -239,6 +239,16 @@ pub enum ConfigError {
     /// A scheme description is inconsistent.
     #[error("invalid scheme: {0}")]
     InvalidScheme(&'static str),
+    /// A dedup ttl shorter than the sender's retry window: a late retry would be processed again.
+    #[error("dedup ttl of {ttl_secs} s is shorter than {provider}'s retry window of {window_secs} s")]
+    TtlShorterThanRetryWindow {
+        /// The provider's name.
+        provider: &'static str,
+        /// The configured ttl, in seconds.
+        ttl_secs: u64,
+        /// The provider's declared retry window, in seconds.
+        window_secs: u64,
+    },
     /// An unknown provider name.
     #[error("unknown provider `{0}`")]
     UnknownProvider(String),

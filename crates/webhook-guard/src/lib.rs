@@ -18,6 +18,7 @@
 
 pub mod body;
 pub mod clock;
+pub mod dedup;
 pub mod delivery;
 pub mod error;
 pub mod event;
@@ -33,6 +34,7 @@ pub mod testing;
 pub mod verifier;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use dedup::{Dedup, DedupStore, Guard, MemoryStore};
 pub use delivery::{Delivery, Verified};
 pub use error::{ConfigError, PayloadError, VerifyError, VerifyErrorKind};
 pub use event::{Event, UnknownEvent};

@@ -1,0 +1,255 @@
+//! Process each event once, lose none: the claim / complete / release protocol.
+//!
+//! Senders deliver at least once and retry until they see a 2xx (Botdog for ~31 minutes, Svix for
+//! ~27.5 hours), so a delivery id may only be marked done once the handler succeeded:
+//!
+//! 1. Verify first: an unauthenticated caller can never claim an id. The key is
+//!    `{namespace}:{provider}:{delivery id}`.
+//! 2. [`DedupStore::claim`] atomically: an absent key becomes in flight under a random token with a
+//!    lease ([`Claim::Acquired`]); a completed key answers [`Claim::Completed`]; a key in flight
+//!    under a live lease answers [`Claim::InFlight`] with the time left.
+//! 3. Run the handler. On a 2xx, [`DedupStore::complete`] keeps the id for `ttl` (which must cover
+//!    the sender's whole retry window); on anything else — an error status, a panic, the request
+//!    future dropped — [`DedupStore::release`] deletes the claim so the sender's retry can claim
+//!    again. Both are compare-and-set on the token: a holder whose lease expired can neither
+//!    complete nor release over a newer claim.
+//! 4. A crash releases nothing: the lease expires and the sender's next retry claims again.
+//!
+//! What this guarantees, and what it does not: an event is never lost to deduplication (an id is
+//! only kept after success) and is processed once while the store keeps its promises. It can be
+//! processed twice when a handler outlives its lease (another retry claims meanwhile), when the
+//! store loses a completed id (capacity eviction in [`MemoryStore`], a Redis failover), or when
+//! marking it completed fails after the handler succeeded.
+
+mod guard;
+mod memory;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use guard::{Admitted, ClaimHandle, Guard};
+pub use memory::{DEFAULT_CAPACITY, MemoryStore};
+
+/// The answer to a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The id was free: it is now in flight under this token until the lease ends.
+    Acquired(ClaimToken),
+    /// The id was processed successfully before.
+    Completed,
+    /// Another request holds the id; its lease ends in `retry_after`.
+    InFlight {
+        /// The time left on the holder's lease.
+        retry_after: Duration,
+    },
+}
+
+/// The proof of a claim: random, 128 bits, unique per claim.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ClaimToken(String);
+
+impl ClaimToken {
+    /// A fresh random token.
+    ///
+    /// # Errors
+    ///
+    /// When the operating system's random source fails.
+    pub fn random() -> Result<Self, StoreError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|_| StoreError::new("the system random source failed"))?;
+        Ok(Self(hex::encode(bytes)))
+    }
+
+    /// A token from its text (stores that read tokens back).
+    pub fn from_string(token: String) -> Self {
+        Self(token)
+    }
+
+    /// The token's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClaimToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A token is not a secret, but only its holder needs it: show a prefix to tell claims apart.
+        write!(f, "ClaimToken({}…)", self.0.get(..8).unwrap_or(""))
+    }
+}
+
+/// The dedup store could not answer (unreachable, timed out, refused).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("dedup store error: {message}")]
+pub struct StoreError {
+    message: String,
+}
+
+impl StoreError {
+    /// A store error described by `message` (no keys' values, no tokens).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+}
+
+/// Where delivery ids are kept. Implementations must make each operation atomic.
+pub trait DedupStore: Send + Sync + 'static {
+    /// Claims `key` for `lease` (see [`Claim`]).
+    fn claim(&self, key: &str, lease: Duration) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Marks `key` completed for `ttl` if `token` still holds it; `Ok(false)` when it does not (the
+    /// lease expired and the key was released or claimed again).
+    fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the claim on `key` if `token` still holds it; `Ok(false)` when it does not.
+    fn release(&self, key: &str, token: &ClaimToken) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`DedupStore`] behind a pointer: the guard holds any store without a type parameter.
+trait ErasedStore: Send + Sync + 'static {
+    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> BoxFuture<'a, Result<Claim, StoreError>>;
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a ClaimToken,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+impl<S: DedupStore> ErasedStore for S {
+    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(DedupStore::claim(self, key, lease))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a ClaimToken,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(DedupStore::complete(self, key, token, ttl))
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a ClaimToken) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(DedupStore::release(self, key, token))
+    }
+}
+
+/// What to do when the store cannot answer a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnStoreError {
+    /// Answer 503 with `Retry-After` and do not call the handler: nothing is processed twice, and
+    /// the sender retries (the default).
+    FailClosed {
+        /// The `Retry-After` to send.
+        retry_after: Duration,
+    },
+    /// Call the handler without deduplication: nothing waits on the store, but an event may be
+    /// processed twice while the store is down.
+    FailOpen,
+}
+
+/// The deduplication policy: a store, the key namespace, the lease, how long completed ids are
+/// kept, and what to do when the store fails.
+#[derive(Clone)]
+pub struct Dedup {
+    store: Arc<dyn ErasedStore>,
+    namespace: String,
+    lease: Duration,
+    ttl: Duration,
+    on_store_error: OnStoreError,
+}
+
+impl fmt::Debug for Dedup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dedup")
+            .field("namespace", &self.namespace)
+            .field("lease", &self.lease)
+            .field("ttl", &self.ttl)
+            .field("on_store_error", &self.on_store_error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a claim holds an id by default: longer than any sane handler, shorter than the first
+/// retry of most senders after a crash.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// How long a completed id is kept by default: 72 hours, more than every preset's retry window.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
+
+impl Dedup {
+    /// Deduplicates on `store` with the defaults: namespace `webhook-guard`, lease
+    /// [`DEFAULT_LEASE`], ttl [`DEFAULT_TTL`], fail closed with `Retry-After: 30`.
+    pub fn new(store: impl DedupStore) -> Self {
+        Self::from_arc(Arc::new(store))
+    }
+
+    /// As [`Dedup::new`], for a store shared with other code (tests, several receivers).
+    pub fn from_arc<S: DedupStore>(store: Arc<S>) -> Self {
+        Self {
+            store,
+            namespace: "webhook-guard".to_owned(),
+            lease: DEFAULT_LEASE,
+            ttl: DEFAULT_TTL,
+            on_store_error: OnStoreError::FailClosed { retry_after: Duration::from_secs(30) },
+        }
+    }
+
+    /// The first part of every key (one per application sharing a store).
+    #[must_use]
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// How long a claim holds an id before another delivery of it may claim again. Must exceed the
+    /// handler's longest run.
+    #[must_use]
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How long a completed id is kept. [`Guard::with_dedup`] refuses a ttl shorter than the
+    /// provider's retry window.
+    #[must_use]
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// What to do when the store fails.
+    #[must_use]
+    pub fn on_store_error(mut self, policy: OnStoreError) -> Self {
+        self.on_store_error = policy;
+        self
+    }
+
+    /// The key of a delivery: `{namespace}:{provider}:{id}`.
+    pub fn key(&self, provider: &str, id: &str) -> String {
+        format!("{}:{provider}:{id}", self.namespace)
+    }
+
+    /// The completed-id ttl.
+    pub fn ttl_value(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The lease.
+    pub fn lease_value(&self) -> Duration {
+        self.lease
+    }
+}

@@ -1,0 +1,188 @@
+//! The dedup protocol through `Guard`, with `MemoryStore`: what every adapter relies on.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::StatusCode;
+use webhook_guard::dedup::{Claim, ClaimToken, Dedup, DedupStore, Guard, MemoryStore, OnStoreError, StoreError};
+use webhook_guard::providers::{AnyProvider, Botdog};
+use webhook_guard::testing::Signer;
+use webhook_guard::{ConfigError, RejectionKind, Verifier};
+
+const SECRET: &str = "dedup-test-secret";
+
+fn now() -> i64 {
+    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+}
+
+fn guard(dedup: Dedup) -> Guard<Botdog> {
+    let verifier = Verifier::builder(Botdog::new()).secret(SECRET).build().unwrap();
+    Guard::new(verifier).with_dedup(dedup).unwrap()
+}
+
+/// Headers and body of a signed Botdog delivery with id `id`.
+fn delivery(id: &str) -> (Vec<(String, String)>, Bytes) {
+    let body = format!(r#"{{"id":"{id}","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:30Z"}}"#);
+    let signer = Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[SECRET]).unwrap();
+    (signer.sign_delivery(body.as_bytes(), now(), "", None).headers, Bytes::from(body))
+}
+
+async fn admit_status(
+    guard: &Guard<Botdog>,
+    id: &str,
+) -> Result<Option<webhook_guard::dedup::ClaimHandle>, RejectionKind> {
+    let (headers, body) = delivery(id);
+    match guard.admit(&headers, body).await {
+        Ok(admitted) => Ok(admitted.claim),
+        Err(rejection) => Err(rejection.kind()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_simultaneous_deliveries_call_the_handler_once_over_a_thousand_trials() {
+    let guard = guard(Dedup::new(MemoryStore::default()));
+    for trial in 0..1_000 {
+        let id = format!("race_{trial}");
+        let calls = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let (guard, id, calls) = (guard.clone(), id.clone(), Arc::clone(&calls));
+                tokio::spawn(async move {
+                    match admit_status(&guard, &id).await {
+                        Ok(claim) => {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::task::yield_now().await;
+                            claim.expect("dedup is on").finish(StatusCode::OK).await;
+                            StatusCode::OK
+                        }
+                        Err(kind) => kind.status(),
+                    }
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "trial {trial}: handler calls");
+        let others = statuses.iter().filter(|s| **s == StatusCode::OK || **s == StatusCode::CONFLICT).count();
+        assert_eq!(others, 32, "trial {trial}: {statuses:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_completed_delivery_is_a_duplicate_and_a_failed_one_is_processed_on_retry() {
+    let guard = guard(Dedup::new(MemoryStore::default()));
+    let claim = admit_status(&guard, "ok_1").await.unwrap().unwrap();
+    assert_eq!(admit_status(&guard, "ok_1").await.unwrap_err(), RejectionKind::InFlight);
+    claim.finish(StatusCode::NO_CONTENT).await;
+    assert_eq!(admit_status(&guard, "ok_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
+
+    let claim = admit_status(&guard, "fail_1").await.unwrap().unwrap();
+    claim.finish(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let retry = admit_status(&guard, "fail_1").await.unwrap().expect("the retry is handled");
+    retry.finish(StatusCode::OK).await;
+    assert_eq!(admit_status(&guard, "fail_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
+}
+
+async fn eventually_free(guard: &Guard<Botdog>, id: &str) {
+    for _ in 0..200 {
+        match admit_status(guard, id).await {
+            Ok(claim) => {
+                claim.unwrap().finish(StatusCode::OK).await;
+                return;
+            }
+            Err(RejectionKind::InFlight) => tokio::time::sleep(Duration::from_millis(5)).await,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    panic!("the claim on {id} was never released");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_and_a_dropped_request_release_their_claims() {
+    let guard = guard(Dedup::new(MemoryStore::default()));
+    let panicking = {
+        let guard = guard.clone();
+        tokio::spawn(async move {
+            let _claim = admit_status(&guard, "panic_1").await.unwrap();
+            panic!("handler bug");
+        })
+    };
+    assert!(panicking.await.unwrap_err().is_panic());
+    eventually_free(&guard, "panic_1").await;
+
+    let request = {
+        let guard = guard.clone();
+        async move {
+            let _claim = admit_status(&guard, "dropped_1").await.unwrap();
+            std::future::pending::<()>().await;
+        }
+    };
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), request).await;
+    assert!(cancelled.is_err(), "the request future was dropped by the timeout");
+    eventually_free(&guard, "dropped_1").await;
+}
+
+#[tokio::test]
+async fn an_expired_lease_lets_the_next_retry_in_and_the_stale_holder_cannot_complete() {
+    let store = Arc::new(MemoryStore::default());
+    let guard = guard(Dedup::from_arc(Arc::clone(&store)).lease(Duration::from_millis(100)));
+    let stale = admit_status(&guard, "slow_1").await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let fresh = admit_status(&guard, "slow_1").await.unwrap().expect("the lease expired");
+    stale.finish(StatusCode::OK).await; // logged as lost; must not complete the fresh claim
+    assert_eq!(admit_status(&guard, "slow_1").await.unwrap_err(), RejectionKind::InFlight);
+    fresh.finish(StatusCode::OK).await;
+    assert_eq!(admit_status(&guard, "slow_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
+}
+
+/// A store whose every call fails, as an unreachable server does.
+struct Unreachable;
+
+impl DedupStore for Unreachable {
+    async fn claim(&self, _: &str, _: Duration) -> Result<Claim, StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+    async fn complete(&self, _: &str, _: &ClaimToken, _: Duration) -> Result<bool, StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+    async fn release(&self, _: &str, _: &ClaimToken) -> Result<bool, StoreError> {
+        Err(StoreError::new("connection refused"))
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_store_fails_closed_by_default_or_open_when_chosen() {
+    let (headers, body) = delivery("store_1");
+    let closed = guard(Dedup::new(Unreachable));
+    let rejection = closed.admit(&headers, body.clone()).await.unwrap_err();
+    assert_eq!(rejection.kind(), RejectionKind::StoreUnavailable);
+    assert_eq!(rejection.status(), 503);
+    assert!(rejection.headers().iter().any(|(name, value)| name == "retry-after" && value == "30"));
+
+    let open = guard(Dedup::new(Unreachable).on_store_error(OnStoreError::FailOpen));
+    let admitted = open.admit(&headers, body).await.unwrap();
+    assert!(admitted.claim.is_none());
+}
+
+#[test]
+fn a_ttl_shorter_than_the_retry_window_is_refused() {
+    let verifier = Verifier::builder(Botdog::new()).secret(SECRET).build().unwrap();
+    let short = Dedup::new(MemoryStore::default()).ttl(Duration::from_secs(60));
+    let error = Guard::new(verifier).with_dedup(short).unwrap_err();
+    assert_eq!(error, ConfigError::TtlShorterThanRetryWindow { provider: "botdog", ttl_secs: 60, window_secs: 1860 });
+}
+
+#[tokio::test]
+async fn keys_are_namespaced_by_application_and_provider() {
+    let store = Arc::new(MemoryStore::default());
+    let a = guard(Dedup::from_arc(Arc::clone(&store)).namespace("app-a"));
+    let b = guard(Dedup::from_arc(Arc::clone(&store)).namespace("app-b"));
+    let claim = admit_status(&a, "shared_1").await.unwrap().unwrap();
+    assert_eq!(claim.key(), "app-a:botdog:shared_1");
+    claim.finish(StatusCode::OK).await;
+    assert!(admit_status(&b, "shared_1").await.unwrap().is_some(), "another namespace is another id");
+}
