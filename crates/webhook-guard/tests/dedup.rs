@@ -1,4 +1,5 @@
 //! The dedup protocol through `Guard`, with `MemoryStore`: what every adapter relies on.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
