@@ -106,22 +106,28 @@ impl MemoryStore {
 
     /// The synchronous claim, shared by the trait's async one and the benchmark.
     pub fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let token = ClaimToken::random()?;
         let now = Instant::now();
-        let mut answer = Claim::Completed;
+        let mut answer = Ok(Claim::Completed);
         self.cache.entry(key.to_owned()).and_compute_with(|entry| match entry.map(|e| e.into_value()) {
             Some(State::Completed { until }) if until > now => Op::Nop,
             Some(State::InFlight { until, .. }) if until > now => {
-                answer = Claim::InFlight { retry_after: until - now };
+                answer = Ok(Claim::InFlight { retry_after: until - now });
                 Op::Nop
             }
-            // Absent, or expired but not yet swept.
-            _ => {
-                answer = Claim::Acquired(token.clone());
-                Op::Put(State::InFlight { token, until: now + lease })
-            }
+            // Absent, or expired but not yet swept. The token is drawn only here: duplicates, the
+            // common case under retries, cost no trip to the random source.
+            _ => match ClaimToken::random() {
+                Ok(token) => {
+                    answer = Ok(Claim::Acquired(token.clone()));
+                    Op::Put(State::InFlight { token, until: now + lease })
+                }
+                Err(error) => {
+                    answer = Err(error);
+                    Op::Nop
+                }
+            },
         });
-        Ok(answer)
+        answer
     }
 
     /// The synchronous compare-and-set to completed.
