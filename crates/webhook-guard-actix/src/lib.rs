@@ -1,1 +1,11 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod config;
+mod error;
+mod extract;
+mod headers;
+
+pub use config::{DEFAULT_READ_TIMEOUT, WebhookConfig};
+pub use error::WebhookError;
+pub use extract::Webhook;
+pub use headers::ActixHeaders;

@@ -10,6 +10,7 @@ use http_body::Body;
 use http_body_util::BodyExt;
 
 use crate::error::VerifyError;
+use crate::headers::HeaderSource;
 
 /// Accumulates a body's chunks, refusing to grow past a limit.
 #[derive(Debug)]
@@ -67,9 +68,10 @@ pub fn read_timed_out() -> VerifyError {
     VerifyError::unreadable("the body was not received within the read timeout")
 }
 
-/// The `Content-Length` of a request, when present and valid.
-pub fn content_length(headers: &http::HeaderMap) -> Option<u64> {
-    headers.get(http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+/// The `Content-Length` of a request, when present, single-valued and a number.
+pub fn content_length<H: HeaderSource + ?Sized>(headers: &H) -> Option<u64> {
+    let value = crate::headers::single_value(headers, &["content-length"]).ok()??;
+    std::str::from_utf8(value).ok()?.trim().parse().ok()
 }
 
 /// Reads an `http_body::Body` to its end under `limit`.

@@ -1,1 +1,40 @@
-fn main() {}
+//! A Botdog receiver on actix-web: `WEBHOOK_SECRET=... [ADDR=127.0.0.1:3000] actix-receiver`.
+//! Prints one JSON line per event to stdout; logs go to stderr.
+
+use std::io::Write;
+
+use actix_web::{App, HttpResponse, HttpServer, post};
+use webhook_guard::{Verifier, providers::Botdog};
+use webhook_guard_actix::{Webhook, WebhookConfig};
+
+#[post("/webhooks/botdog")]
+async fn botdog(Webhook(delivery): Webhook<Botdog>) -> HttpResponse {
+    let line = serde_json::json!({"id": delivery.id(), "event_type": delivery.event_type()});
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        // Not processed: a non-2xx makes the sender retry.
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
+    let secret = std::env::var("WEBHOOK_SECRET").unwrap_or_default();
+    let verifier = match Verifier::builder(Botdog::new()).secret(&secret).build() {
+        Ok(verifier) => verifier,
+        Err(error) => {
+            eprintln!("WEBHOOK_SECRET must hold the Botdog webhook secret: {error}");
+            std::process::exit(2);
+        }
+    };
+    let config = WebhookConfig::new(verifier);
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let server = HttpServer::new(move || App::new().app_data(config.clone()).service(botdog)).workers(2).bind(addr)?;
+    for addr in server.addrs() {
+        tracing::info!("listening on {addr}");
+    }
+    server.run().await
+}

@@ -1,0 +1,97 @@
+//! The [`Webhook<P>`] extractor.
+
+use std::any::type_name;
+use std::fmt;
+use std::ops::Deref;
+
+use actix_web::rt::time::timeout;
+use actix_web::{FromRequest, HttpRequest, dev, error::ErrorInternalServerError};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::future::{LocalBoxFuture, ready};
+use webhook_guard::body::{self, BodyCollector};
+use webhook_guard::{Delivery, Provider, Rejection, VerifyError};
+
+use crate::config::WebhookConfig;
+use crate::error::WebhookError;
+use crate::headers::ActixHeaders;
+
+/// A verified, parsed delivery from provider `P`, extracted from the request with the
+/// [`WebhookConfig<P>`] found in app data (see the [crate docs](crate) for each step).
+///
+/// A rejected delivery never reaches the handler: the extractor answers with a [`WebhookError`]
+/// (or the config's error handler).
+pub struct Webhook<P: Provider>(pub Delivery<P::Event>);
+
+impl<P: Provider> Webhook<P> {
+    /// The delivery.
+    pub fn into_inner(self) -> Delivery<P::Event> {
+        self.0
+    }
+}
+
+impl<P: Provider> Deref for Webhook<P> {
+    type Target = Delivery<P::Event>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<P: Provider> fmt::Debug for Webhook<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Webhook").field(&self.0).finish()
+    }
+}
+
+impl<P: Provider> FromRequest for Webhook<P> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let Some(config) = WebhookConfig::<P>::from_req(request).cloned() else {
+            // A setup mistake, not the sender's: answer 500 so it retries once the server is fixed.
+            tracing::error!(
+                path = request.path(),
+                "no {0} (nor web::Data<{0}>) in app data: register one with `.app_data(..)`",
+                type_name::<WebhookConfig<P>>()
+            );
+            return Box::pin(ready(Err(ErrorInternalServerError("the webhook receiver is not configured"))));
+        };
+        let request = request.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let rejection = match receive(&config, &request, payload).await {
+                Ok(delivery) => return Ok(Webhook(delivery)),
+                Err(error) => Rejection::from(error),
+            };
+            rejection.log(config.verifier.provider().name());
+            Err(match &config.error_handler {
+                Some(handler) => handler(rejection, &request),
+                None => WebhookError::from(rejection).into(),
+            })
+        })
+    }
+}
+
+/// Reads the body within the read timeout, then verifies and parses it.
+async fn receive<P: Provider>(
+    config: &WebhookConfig<P>,
+    request: &HttpRequest,
+    payload: dev::Payload,
+) -> Result<Delivery<P::Event>, VerifyError> {
+    let read = read_body(payload, config.verifier.body_limit(), body::content_length(&ActixHeaders(request.headers())));
+    let body = timeout(config.read_timeout, read).await.map_err(|_| body::read_timed_out())??;
+    config.verifier.verify(&ActixHeaders(request.headers()), body)
+}
+
+/// Collects the payload under `limit`: a declared length over it is refused before reading, a
+/// streamed body is cut as soon as it passes it.
+async fn read_body(mut payload: dev::Payload, limit: usize, content_length: Option<u64>) -> Result<Bytes, VerifyError> {
+    let mut collector = BodyCollector::new(limit, content_length)?;
+    while let Some(chunk) = payload.next().await {
+        // The transport's error text is not needed (and never holds body bytes).
+        collector.push(&chunk.map_err(|_| body::read_failed())?)?;
+    }
+    Ok(collector.finish())
+}
