@@ -249,6 +249,73 @@ impl BotdogReceiver {
     }
 }
 
+impl BotdogReceiver {
+    /// With deduplication on: a repeated delivery is answered 200 with
+    /// `webhook-guard-duplicate: completed` without reaching the handler, and 32 simultaneous copies
+    /// of one new id reach the handler once while the other 31 get 200 (completed) or 409 with
+    /// `Retry-After`. Ids are unique per call (`{prefix}_…`). Returns the deliveries that reached
+    /// the handler.
+    ///
+    /// # Panics
+    ///
+    /// On the first row the receiver answers wrongly, naming it.
+    pub fn check_dedup_rows(&self, prefix: &str) -> Vec<Expected> {
+        let t = now();
+        let first = format!("{prefix}_once");
+        let body = Self::valid_body(&first, "LEAD_PROFILE_VISITED");
+        let response = self.send(&body, t, &self.secret);
+        expect_success("first delivery of an id", &response);
+        assert_eq!(response.header("webhook-guard-duplicate"), None, "first delivery marked duplicate: {response:?}");
+        // A retry is re-signed with a later timestamp, as senders do.
+        let response = self.send(&body, t + 1, &self.secret);
+        assert_eq!(response.status, 200, "duplicate of a completed delivery: {response:?}");
+        assert_eq!(response.header("webhook-guard-duplicate"), Some("completed"), "{response:?}");
+        assert_eq!(response.json()["error"], "duplicate", "{response:?}");
+
+        let raced = format!("{prefix}_raced");
+        let body = Self::valid_body(&raced, "LEAD_MESSAGE_SENT");
+        let responses: Vec<HttpResponse> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..32).map(|_| scope.spawn(|| self.send(&body, t, &self.secret))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
+        let handled = responses
+            .iter()
+            .filter(|r| (200..300).contains(&r.status) && r.header("webhook-guard-duplicate").is_none())
+            .count();
+        assert_eq!(handled, 1, "32 simultaneous copies must reach the handler once: {responses:?}");
+        for response in &responses {
+            let duplicate = response.status == 200 && response.header("webhook-guard-duplicate") == Some("completed");
+            let in_flight = response.status == 409 && response.header("retry-after").is_some();
+            let handler = (200..300).contains(&response.status) && response.header("webhook-guard-duplicate").is_none();
+            assert!(duplicate || in_flight || handler, "unexpected answer to a raced copy: {response:?}");
+        }
+        vec![
+            Expected { id: first, event_type: "LEAD_PROFILE_VISITED".into() },
+            Expected { id: raced, event_type: "LEAD_MESSAGE_SENT".into() },
+        ]
+    }
+
+    /// With deduplication on and a handler that answers 500 to ids starting with `fail_once_` the
+    /// first time it sees them: the failed delivery is released, and its retry reaches the handler
+    /// and completes.
+    ///
+    /// # Panics
+    ///
+    /// When the retry is not handled, or a third copy is not a duplicate.
+    pub fn check_failed_delivery_is_retried(&self, prefix: &str) {
+        let t = now();
+        let id = format!("fail_once_{prefix}");
+        let body = Self::valid_body(&id, "LEAD_MESSAGE_REPLIED");
+        let response = self.send(&body, t, &self.secret);
+        assert_eq!(response.status, 500, "the handler's failure is the answer: {response:?}");
+        let response = self.send(&body, t + 1, &self.secret);
+        expect_success("the retry of a failed delivery reaches the handler", &response);
+        assert_eq!(response.header("webhook-guard-duplicate"), None, "{response:?}");
+        let response = self.send(&body, t + 2, &self.secret);
+        assert_eq!(response.header("webhook-guard-duplicate"), Some("completed"), "{response:?}");
+    }
+}
+
 fn expect_success(row: &str, response: &HttpResponse) {
     assert!((200..300).contains(&response.status), "{row}: expected the handler's 2xx, got {response:?}");
 }
