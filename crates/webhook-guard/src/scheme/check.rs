@@ -53,7 +53,19 @@ where
     H: HeaderSource + ?Sized,
 {
     match &scheme.kind {
-        SchemeKind::Signed(signed) => verify_signed(signed, keyring, headers, body, window),
+        SchemeKind::Signed(signed) => {
+            let material = read_material(signed, headers)?;
+            let matched = match_signatures(signed, keyring, &material, body).ok_or_else(VerifyError::mismatch)?;
+            if let Some((_, timestamp)) = material.timestamp {
+                check_window(timestamp, window)?;
+            }
+            Ok(Verified {
+                timestamp: material.timestamp.map(|(_, parsed)| parsed),
+                id: material.id,
+                key_index: matched.key_index,
+                timestamp_bound: matched.timestamp_bound,
+            })
+        }
         SchemeKind::SecretInBody { field } => verify_secret_in_body(field, keyring, body),
     }
 }
@@ -128,29 +140,6 @@ where
         }
     }
     Ok(found)
-}
-
-fn verify_signed<'a, H>(
-    scheme: &SignedScheme,
-    keyring: &Keyring,
-    headers: &'a H,
-    body: &'a [u8],
-    window: Window,
-) -> Result<Verified<'a>, VerifyError>
-where
-    H: HeaderSource + ?Sized,
-{
-    let material = read_material(scheme, headers)?;
-    let matched = match_signatures(scheme, keyring, &material, body).ok_or_else(VerifyError::mismatch)?;
-    if let Some((_, timestamp)) = material.timestamp {
-        check_window(timestamp, window)?;
-    }
-    Ok(Verified {
-        timestamp: material.timestamp.map(|(_, parsed)| parsed),
-        id: material.id,
-        key_index: matched.key_index,
-        timestamp_bound: matched.timestamp_bound,
-    })
 }
 
 /// Which key matched, and through which layout.

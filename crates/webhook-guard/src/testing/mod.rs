@@ -7,6 +7,7 @@
 pub mod conformance;
 mod fixtures;
 pub mod http_client;
+pub mod process;
 mod signer;
 
 pub use fixtures::*;
