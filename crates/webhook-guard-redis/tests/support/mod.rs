@@ -1,0 +1,262 @@
+//! Test support: a real `redis-server` on a free loopback port, a proxy that counts the requests a
+//! client sends, and signed Botdog deliveries.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use webhook_guard::dedup::{ClaimHandle, Dedup, Guard};
+use webhook_guard::providers::{AnyProvider, Botdog};
+use webhook_guard::testing::Signer;
+use webhook_guard::{RejectionKind, Verifier};
+
+/// The `redis-server` binary: `$REDIS_SERVER`, or `redis-server` on the `PATH`.
+fn binary() -> String {
+    std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned())
+}
+
+/// A `redis-server` of our own (no persistence), killed on drop.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl RedisServer {
+    /// Starts a server on a free loopback port.
+    pub fn start() -> Self {
+        for _ in 0..5 {
+            let port = free_port();
+            if let Some(child) = spawn_ready(port) {
+                return Self { child: Some(child), port };
+            }
+            // Another process took the port between our probe and the server's bind: try another.
+        }
+        panic!("redis-server did not start on a free loopback port after 5 tries");
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:{port}/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills the server (SIGKILL: no shutdown, as a crash) and waits for it to exit.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a new, empty server on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(child) = spawn_ready(self.port) {
+                self.child = Some(child);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server could not restart on port {}", self.port);
+    }
+
+    /// A plain (synchronous) connection, for inspecting the server beside the store.
+    pub fn connection(&self) -> redis::Connection {
+        redis::Client::open(self.url()).unwrap().get_connection().unwrap()
+    }
+
+    /// A field of `INFO {section}`, e.g. `("commandstats", "cmdstat_evalsha")`.
+    pub fn info_field(&self, section: &str, field: &str) -> Option<String> {
+        let info: String = redis::cmd("INFO").arg(section).query(&mut self.connection()).unwrap();
+        info.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':')).map(str::to_owned)
+    }
+
+    /// How many times the server ran EVALSHA sent by a client.
+    pub fn evalsha_calls(&self) -> u64 {
+        self.info_field("commandstats", "cmdstat_evalsha")
+            .and_then(|stats| stats.strip_prefix("calls=")?.split(',').next()?.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Spawns `redis-server` on `port` and waits until it answers PING; `None` if it exited (port taken).
+fn spawn_ready(port: u16) -> Option<Child> {
+    let mut child = Command::new(binary())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| {
+            if error.kind() == ErrorKind::NotFound {
+                panic!(
+                    "`redis-server` is not installed: the webhook-guard-redis tests run against a real Redis \
+                     server that they start themselves. Install it with `apt-get install -y redis-server` \
+                     (Debian/Ubuntu; `brew install redis` on macOS), or point $REDIS_SERVER at the binary."
+                )
+            }
+            panic!("could not start `{}`: {error}", binary())
+        });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        if ping(port) {
+            return Some(child);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("redis-server on port {port} did not answer PING within 10 s");
+}
+
+fn ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+/// A TCP proxy to a Redis server that counts the requests (RESP arrays) clients send through it:
+/// each request is one round trip.
+#[derive(Debug)]
+pub struct CountingProxy {
+    addr: SocketAddr,
+    requests: Arc<AtomicU64>,
+}
+
+impl CountingProxy {
+    /// Proxies `127.0.0.1:{upstream}` on a free loopback port, until the runtime stops.
+    pub async fn start(upstream: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&requests);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else { continue };
+                let counter = Arc::clone(&counter);
+                tokio::spawn(async move {
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let upstream = async {
+                        let (mut parser, mut buffer) = (RequestCounter::default(), vec![0u8; 16 * 1024]);
+                        loop {
+                            let read = client_read.read(&mut buffer).await?;
+                            if read == 0 {
+                                return server_write.shutdown().await;
+                            }
+                            // Counted before it is forwarded, so before its answer can arrive.
+                            counter.fetch_add(parser.feed(&buffer[..read]), Ordering::SeqCst);
+                            server_write.write_all(&buffer[..read]).await?;
+                        }
+                    };
+                    let downstream = tokio::io::copy(&mut server_read, &mut client_write);
+                    let _ = tokio::join!(upstream, downstream);
+                });
+            }
+        });
+        Self { addr, requests }
+    }
+
+    /// The url to connect to instead of the server's.
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.addr)
+    }
+
+    /// Requests sent through the proxy so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// Counts RESP requests (`*N\r\n` then N bulk strings `$len\r\n...\r\n`) in a byte stream.
+#[derive(Debug, Default)]
+struct RequestCounter {
+    line: Vec<u8>,
+    skip: usize,
+}
+
+impl RequestCounter {
+    fn feed(&mut self, mut bytes: &[u8]) -> u64 {
+        let mut requests = 0;
+        while !bytes.is_empty() {
+            if self.skip > 0 {
+                let skipped = self.skip.min(bytes.len());
+                (bytes, self.skip) = (&bytes[skipped..], self.skip - skipped);
+                continue;
+            }
+            let Some(end) = bytes.iter().position(|byte| *byte == b'\n') else {
+                self.line.extend_from_slice(bytes);
+                break;
+            };
+            self.line.extend_from_slice(&bytes[..=end]);
+            bytes = &bytes[end + 1..];
+            let line = std::mem::take(&mut self.line);
+            let number = || std::str::from_utf8(&line[1..line.len() - 2]).unwrap().parse::<usize>().unwrap();
+            match line[0] {
+                b'*' => requests += 1,
+                b'$' => self.skip = number() + 2,
+                other => panic!("not a RESP request: starts with {:?}", char::from(other)),
+            }
+        }
+        requests
+    }
+}
+
+pub const SECRET: &str = "redis-dedup-test-secret";
+
+pub fn now() -> i64 {
+    i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
+}
+
+/// A Botdog guard with `dedup`.
+pub fn guard(dedup: Dedup) -> Guard<Botdog> {
+    let verifier = Verifier::builder(Botdog::new()).secret(SECRET).build().unwrap();
+    Guard::new(verifier).with_dedup(dedup).unwrap()
+}
+
+/// Headers and body of a signed Botdog delivery with id `id`.
+pub fn delivery(id: &str) -> (Vec<(String, String)>, Bytes) {
+    static SIGNER: OnceLock<Signer> = OnceLock::new();
+    let signer = SIGNER.get_or_init(|| Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[SECRET]).unwrap());
+    let body = format!(r#"{{"id":"{id}","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:30Z"}}"#);
+    (signer.sign_delivery(body.as_bytes(), now(), "", None).headers, Bytes::from(body))
+}
+
+/// Delivers `id` to `guard`: its claim, or the kind of rejection.
+pub async fn admit(guard: &Guard<Botdog>, id: &str) -> Result<ClaimHandle, RejectionKind> {
+    let (headers, body) = delivery(id);
+    match guard.admit(&headers, body).await {
+        Ok(admitted) => Ok(admitted.claim.expect("dedup is on")),
+        Err(rejection) => Err(rejection.kind()),
+    }
+}
