@@ -1,11 +1,12 @@
-//! [`WebhookConfig`]: the verifier, the read timeout and the error handler, found in app data.
+//! [`WebhookConfig`]: the guard (verifier and dedup policy), the read timeout and the error
+//! handler, found in app data.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, web};
-use webhook_guard::{Provider, Rejection, Verifier};
+use webhook_guard::{Guard, Provider, Rejection};
 
 /// How long a body may take to arrive when no [`WebhookConfig::read_timeout`] is set: 30 s.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -16,16 +17,19 @@ pub(crate) type ErrorHandler = Arc<dyn Fn(Rejection, &HttpRequest) -> actix_web:
 /// (or as `web::Data<WebhookConfig<P>>`) on the app, a scope or a resource. The
 /// [crate docs](crate) show every setting.
 pub struct WebhookConfig<P: Provider> {
-    pub(crate) verifier: Verifier<P>,
+    pub(crate) guard: Guard<P>,
     pub(crate) read_timeout: Duration,
     pub(crate) error_handler: Option<ErrorHandler>,
 }
 
 impl<P: Provider> WebhookConfig<P> {
-    /// A config that verifies with `verifier` (whose [`body_limit`](Verifier::body_limit) is the
-    /// body limit), with the default read timeout and the status table's answers.
-    pub fn new(verifier: Verifier<P>) -> Self {
-        Self { verifier, read_timeout: DEFAULT_READ_TIMEOUT, error_handler: None }
+    /// A config that verifies with a `Verifier` (whose `body_limit` is the body limit), or
+    /// verifies and deduplicates with a [`Guard::with_dedup`] (then `.wrap(`[`WebhookDedup`]`)`
+    /// the app), with the default read timeout and the status table's answers.
+    ///
+    /// [`WebhookDedup`]: crate::WebhookDedup
+    pub fn new(guard: impl Into<Guard<P>>) -> Self {
+        Self { guard: guard.into(), read_timeout: DEFAULT_READ_TIMEOUT, error_handler: None }
     }
 
     /// How long the whole body may take to arrive, from the moment the extractor starts reading.
@@ -47,9 +51,9 @@ impl<P: Provider> WebhookConfig<P> {
         self
     }
 
-    /// The verifier.
-    pub fn verifier(&self) -> &Verifier<P> {
-        &self.verifier
+    /// The guard: the verifier and the dedup policy, if any.
+    pub fn guard(&self) -> &Guard<P> {
+        &self.guard
     }
 
     /// The config in the request's app data: the value, then `web::Data<Self>`.
@@ -60,18 +64,14 @@ impl<P: Provider> WebhookConfig<P> {
 
 impl<P: Provider> Clone for WebhookConfig<P> {
     fn clone(&self) -> Self {
-        Self {
-            verifier: self.verifier.clone(),
-            read_timeout: self.read_timeout,
-            error_handler: self.error_handler.clone(),
-        }
+        Self { guard: self.guard.clone(), read_timeout: self.read_timeout, error_handler: self.error_handler.clone() }
     }
 }
 
 impl<P: Provider> fmt::Debug for WebhookConfig<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookConfig")
-            .field("verifier", &self.verifier)
+            .field("guard", &self.guard)
             .field("read_timeout", &self.read_timeout)
             .field("error_handler", &self.error_handler.as_ref().map(|_| "custom"))
             .finish()

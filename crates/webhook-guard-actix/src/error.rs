@@ -10,7 +10,7 @@ use webhook_guard::{Rejection, VerifyError};
 /// Why the [`Webhook`](crate::Webhook) extractor refused a delivery. It answers with the status,
 /// headers and JSON body the core's status table ([`webhook_guard::status`]) gives its
 /// [`Rejection`]; this type only translates them into actix-web's.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookError {
     rejection: Rejection,
 }
@@ -42,12 +42,6 @@ impl From<Rejection> for WebhookError {
 impl From<VerifyError> for WebhookError {
     fn from(error: VerifyError) -> Self {
         Self { rejection: error.into() }
-    }
-}
-
-impl fmt::Debug for WebhookError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("WebhookError").field(&self.rejection).finish()
     }
 }
 

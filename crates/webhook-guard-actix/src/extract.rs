@@ -5,22 +5,24 @@ use std::fmt;
 use std::ops::Deref;
 
 use actix_web::rt::time::timeout;
-use actix_web::{FromRequest, HttpRequest, dev, error::ErrorInternalServerError};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev, error::ErrorInternalServerError};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, ready};
 use webhook_guard::body::{self, BodyCollector};
+use webhook_guard::dedup::Admitted;
 use webhook_guard::{Delivery, Provider, Rejection, VerifyError};
 
 use crate::config::WebhookConfig;
+use crate::dedup::ClaimSlot;
 use crate::error::WebhookError;
 use crate::headers::ActixHeaders;
 
 /// A verified, parsed delivery from provider `P`, extracted from the request with the
 /// [`WebhookConfig<P>`] found in app data (see the [crate docs](crate) for each step).
 ///
-/// A rejected delivery never reaches the handler: the extractor answers with a [`WebhookError`]
-/// (or the config's error handler).
+/// A rejected delivery (or, with dedup on, a duplicate) never reaches the handler: the extractor
+/// answers with a [`WebhookError`] (or the config's error handler).
 pub struct Webhook<P: Provider>(pub Delivery<P::Event>);
 
 impl<P: Provider> Webhook<P> {
@@ -49,8 +51,8 @@ impl<P: Provider> FromRequest for Webhook<P> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        // Setup mistakes, not the sender's: answer 500 so it retries once the server is fixed.
         let Some(config) = WebhookConfig::<P>::from_req(request).cloned() else {
-            // A setup mistake, not the sender's: answer 500 so it retries once the server is fixed.
             tracing::error!(
                 path = request.path(),
                 "no {0} (nor web::Data<{0}>) in app data: register one with `.app_data(..)`",
@@ -58,40 +60,57 @@ impl<P: Provider> FromRequest for Webhook<P> {
             );
             return Box::pin(ready(Err(ErrorInternalServerError("the webhook receiver is not configured"))));
         };
+        let slot = request.extensions().get::<ClaimSlot>().cloned();
+        if config.guard.dedup().is_some() && slot.is_none() {
+            // Without the middleware no claim would ever be completed or released.
+            tracing::error!(path = request.path(), "dedup is configured but `WebhookDedup` does not wrap this route");
+            return Box::pin(ready(Err(ErrorInternalServerError("the webhook receiver is not configured"))));
+        }
         let request = request.clone();
         let payload = payload.take();
         Box::pin(async move {
-            let rejection = match receive(&config, &request, payload).await {
-                Ok(delivery) => return Ok(Webhook(delivery)),
-                Err(error) => Rejection::from(error),
+            let admitted = match read_body(&config, &request, payload).await {
+                // Logs its own rejections.
+                Ok(body) => config.guard.admit(&ActixHeaders(request.headers()), body).await,
+                Err(error) => {
+                    let rejection = Rejection::from(error);
+                    rejection.log(config.guard.verifier().provider().name());
+                    Err(rejection)
+                }
             };
-            rejection.log(config.verifier.provider().name());
-            Err(match &config.error_handler {
-                Some(handler) => handler(rejection, &request),
-                None => WebhookError::from(rejection).into(),
-            })
+            match admitted {
+                Ok(Admitted { delivery, claim }) => {
+                    // `WebhookDedup` finishes the claim with the response's status; dropped, it releases.
+                    if let Some(slot) = slot {
+                        slot.0.set(claim);
+                    }
+                    Ok(Webhook(delivery))
+                }
+                Err(rejection) => Err(match &config.error_handler {
+                    Some(handler) => handler(rejection, &request),
+                    None => WebhookError::from(rejection).into(),
+                }),
+            }
         })
     }
 }
 
-/// Reads the body within the read timeout, then verifies and parses it.
-async fn receive<P: Provider>(
+/// Collects the payload within the read timeout and under the body limit: a declared length over
+/// it is refused before reading, a streamed body is cut as soon as it passes it.
+async fn read_body<P: Provider>(
     config: &WebhookConfig<P>,
     request: &HttpRequest,
-    payload: dev::Payload,
-) -> Result<Delivery<P::Event>, VerifyError> {
-    let read = read_body(payload, config.verifier.body_limit(), body::content_length(&ActixHeaders(request.headers())));
-    let body = timeout(config.read_timeout, read).await.map_err(|_| body::read_timed_out())??;
-    config.verifier.verify(&ActixHeaders(request.headers()), body)
-}
-
-/// Collects the payload under `limit`: a declared length over it is refused before reading, a
-/// streamed body is cut as soon as it passes it.
-async fn read_body(mut payload: dev::Payload, limit: usize, content_length: Option<u64>) -> Result<Bytes, VerifyError> {
-    let mut collector = BodyCollector::new(limit, content_length)?;
-    while let Some(chunk) = payload.next().await {
-        // The transport's error text is not needed (and never holds body bytes).
-        collector.push(&chunk.map_err(|_| body::read_failed())?)?;
-    }
+    mut payload: dev::Payload,
+) -> Result<Bytes, VerifyError> {
+    let headers = ActixHeaders(request.headers());
+    let mut collector = BodyCollector::new(config.guard.verifier().body_limit(), body::content_length(&headers))?;
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            // The transport's error text is not needed (and never holds body bytes).
+            collector.push(&chunk.map_err(|_| body::read_failed())?)?;
+        }
+        Ok::<_, VerifyError>(())
+    };
+    timeout(config.read_timeout, read).await.map_err(|_| body::read_timed_out())??;
     Ok(collector.finish())
 }

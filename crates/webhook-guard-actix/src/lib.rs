@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 mod config;
+mod dedup;
 mod error;
 mod extract;
 mod headers;
 
 pub use config::{DEFAULT_READ_TIMEOUT, WebhookConfig};
+pub use dedup::{WebhookDedup, WebhookDedupService};
 pub use error::WebhookError;
 pub use extract::Webhook;
 pub use headers::ActixHeaders;

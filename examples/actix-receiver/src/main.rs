@@ -1,11 +1,12 @@
 //! A Botdog receiver on actix-web: `WEBHOOK_SECRET=... [ADDR=127.0.0.1:3000] actix-receiver`.
-//! Prints one JSON line per event to stdout; logs go to stderr.
+//! Prints one JSON line per event to stdout (each event once: duplicates are answered without
+//! reaching the handler); logs go to stderr.
 
 use std::io::Write;
 
 use actix_web::{App, HttpResponse, HttpServer, post};
-use webhook_guard::{Verifier, providers::Botdog};
-use webhook_guard_actix::{Webhook, WebhookConfig};
+use webhook_guard::{Dedup, Guard, MemoryStore, Verifier, providers::Botdog};
+use webhook_guard_actix::{Webhook, WebhookConfig, WebhookDedup};
 
 #[post("/webhooks/botdog")]
 async fn botdog(Webhook(delivery): Webhook<Botdog>) -> HttpResponse {
@@ -30,9 +31,13 @@ async fn main() -> std::io::Result<()> {
             std::process::exit(2);
         }
     };
-    let config = WebhookConfig::new(verifier);
+    // Each event once; one config cloned into every worker, so they share one store.
+    let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
+    let config = WebhookConfig::new(guard);
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
-    let server = HttpServer::new(move || App::new().app_data(config.clone()).service(botdog)).workers(2).bind(addr)?;
+    let server = HttpServer::new(move || App::new().wrap(WebhookDedup).app_data(config.clone()).service(botdog))
+        .workers(2)
+        .bind(addr)?;
     for addr in server.addrs() {
         tracing::info!("listening on {addr}");
     }

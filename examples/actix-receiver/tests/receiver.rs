@@ -1,5 +1,6 @@
-//! The real `actix-receiver` binary over real HTTP: the whole status table, 2,000 concurrent
-//! deliveries, and exactly one stdout line per event processed.
+//! The real `actix-receiver` binary over real HTTP: the whole status table, the dedup rows
+//! (a repeated delivery, 32 raced copies), 2,000 concurrent deliveries, and exactly one stdout line
+//! per event processed.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
@@ -93,16 +94,21 @@ fn multiset(deliveries: &[Expected]) -> HashMap<(&str, &str), usize> {
 }
 
 #[test]
-fn the_receiver_answers_the_status_table_and_prints_one_line_per_event() {
+fn the_receiver_answers_the_status_table_and_dedup_rows_and_prints_one_line_per_event() {
     let receiver = start();
     let botdog = BotdogReceiver { addr: receiver.addr, path: "/webhooks/botdog".into(), secret: SECRET.into() };
     let table = botdog.check_status_table();
+    let dedup = botdog.check_dedup_rows("example");
     let concurrent = botdog.check_concurrent_deliveries(2000, 8);
     assert_eq!(concurrent.len(), 2000);
     let printed = parse_lines(&receiver.stop());
-    assert_eq!(printed.len(), table.len() + concurrent.len(), "one line per event processed, nothing else");
-    assert_eq!(printed[..table.len()], table[..], "the status table's deliveries, in order");
-    assert_eq!(multiset(&printed[table.len()..]), multiset(&concurrent), "each concurrent delivery once");
+    let len = table.len() + dedup.len() + concurrent.len();
+    assert_eq!(printed.len(), len, "one line per event processed, nothing else");
+    let (printed_table, rest) = printed.split_at(table.len());
+    let (printed_dedup, printed_concurrent) = rest.split_at(dedup.len());
+    assert_eq!(printed_table, table, "the status table's deliveries, in order");
+    assert_eq!(printed_dedup, dedup, "a repeated delivery and 32 raced copies: one line each");
+    assert_eq!(multiset(printed_concurrent), multiset(&concurrent), "each concurrent delivery once");
 }
 
 #[test]
