@@ -8,8 +8,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, web};
 use webhook_guard::{Guard, Provider, Rejection};
 
-/// How long a body may take to arrive when no [`WebhookConfig::read_timeout`] is set: 30 s.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub use webhook_guard::body::DEFAULT_READ_TIMEOUT;
 
 pub(crate) type ErrorHandler = Arc<dyn Fn(Rejection, &HttpRequest) -> actix_web::Error + Send + Sync>;
 

@@ -12,6 +12,10 @@ use http_body_util::BodyExt;
 use crate::error::VerifyError;
 use crate::headers::HeaderSource;
 
+/// How long a whole body may take to arrive, by default, in every adapter: 30 s. A client that
+/// trickles bytes holds a connection and a buffer; the timeout frees both.
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Accumulates a body's chunks, refusing to grow past a limit.
 #[derive(Debug)]
 pub struct BodyCollector {

@@ -1,1 +1,39 @@
-fn main() {}
+//! A Botdog receiver on axum. `WEBHOOK_SECRET=… ADDR=127.0.0.1:3000 cargo run -p axum-receiver`,
+//! then point Botdog at `POST /webhooks/botdog`. Each event is printed as one JSON line on stdout.
+
+use std::io::Write;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use webhook_guard::Verifier;
+use webhook_guard::providers::Botdog;
+use webhook_guard_axum::Webhook;
+
+/// Processes one verified delivery; a non-2xx answer makes Botdog retry it.
+async fn botdog(Webhook(delivery): Webhook<Botdog>) -> StatusCode {
+    let line = serde_json::json!({ "id": delivery.id(), "event_type": delivery.event_type() });
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        Ok(()) => StatusCode::OK,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn verifier() -> Result<Verifier<Botdog>, String> {
+    let secret = std::env::var("WEBHOOK_SECRET").map_err(|_| "set WEBHOOK_SECRET to the Botdog secret".to_owned())?;
+    Verifier::builder(Botdog::new()).secret(&secret).build().map_err(|error| format!("WEBHOOK_SECRET: {error}"))
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    let verifier = verifier().unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        std::process::exit(2)
+    });
+    let app = Router::new().route("/webhooks/botdog", post(botdog)).with_state(verifier);
+    let listener = tokio::net::TcpListener::bind(std::env::var("ADDR").as_deref().unwrap_or("127.0.0.1:3000")).await?;
+    tracing::info!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await
+}

@@ -6,7 +6,7 @@
 use std::net::{Shutdown, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::http_client::{HttpResponse, post, send_raw};
+use super::http_client::{HttpResponse, post, send_complete, send_raw};
 use super::{Signer, fixture};
 use crate::providers::{AnyProvider, Botdog};
 
@@ -156,7 +156,7 @@ impl BotdogReceiver {
             "body_too_large",
         );
         let chunked = self.chunked_request(&huge, t);
-        let response = send_raw(self.addr, &chunked, Shutdown::Write);
+        let response = send_complete(self.addr, &chunked);
         expect_rejection("3 MiB chunked body", response, 413, "body_too_large");
 
         self.check_body_stops_halfway(t);

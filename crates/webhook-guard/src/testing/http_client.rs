@@ -49,7 +49,19 @@ pub fn post(addr: SocketAddr, path: &str, headers: &[(String, String)], body: &[
     head.push_str("\r\n");
     let mut request = head.into_bytes();
     request.extend_from_slice(body);
-    send_raw(addr, &request, Shutdown::Write)
+    send_complete(addr, &request)
+}
+
+/// Writes a complete `request` as is and reads the response to the end of the stream, without
+/// half-closing: hyper's HTTP/1 server (and so `axum::serve`, which cannot enable `half_close`)
+/// drops a connection whose read side ends before its response is written, and real senders never
+/// half-close. Use [`send_raw`] for a request that must look cut off.
+///
+/// # Errors
+///
+/// Connection or I/O failures, a response that is not HTTP/1.1, or none at all.
+pub fn send_complete(addr: SocketAddr, request: &[u8]) -> io::Result<HttpResponse> {
+    exchange(addr, request, None)
 }
 
 /// Writes `request` as is, then shuts down `after` (usually [`Shutdown::Write`], which tells the
@@ -60,13 +72,19 @@ pub fn post(addr: SocketAddr, path: &str, headers: &[(String, String)], body: &[
 ///
 /// Connection or I/O failures, a response that is not HTTP/1.1, or none at all.
 pub fn send_raw(addr: SocketAddr, request: &[u8], after: Shutdown) -> io::Result<HttpResponse> {
+    exchange(addr, request, Some(after))
+}
+
+fn exchange(addr: SocketAddr, request: &[u8], after: Option<Shutdown>) -> io::Result<HttpResponse> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
     // A server may answer (413) and close before reading everything: a failed write is not the
     // end of the story, the response may be waiting.
     let written = stream.write_all(request);
-    let _ = stream.shutdown(after);
+    if let Some(after) = after {
+        let _ = stream.shutdown(after);
+    }
     let mut raw = Vec::new();
     let read = stream.read_to_end(&mut raw);
     if raw.is_empty() {
@@ -137,8 +155,13 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
-            let mut request = Vec::new();
-            stream.read_to_end(&mut request).unwrap();
+            // The client does not half-close: read up to the end of the body it declared.
+            let (mut request, mut buffer) = (Vec::new(), [0; 1024]);
+            while !request.ends_with(b"\r\n\r\n{}") {
+                let read = stream.read(&mut buffer).unwrap();
+                assert!(read > 0, "the client closed early");
+                request.extend_from_slice(&buffer[..read]);
+            }
             stream.write_all(b"HTTP/1.1 204 No Content\r\nx-seen: yes\r\n\r\n").unwrap();
             request
         });

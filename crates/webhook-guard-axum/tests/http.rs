@@ -1,0 +1,77 @@
+//! `Webhook<P>` in a real axum server, driven by the core's conformance suite over loopback: alone,
+//! and behind the tower layer.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::routing::post;
+use webhook_guard::Verifier;
+use webhook_guard::providers::Botdog;
+use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
+use webhook_guard_axum::{Webhook, WebhookLayer};
+
+const SECRET: &str = "whsec_axum_test_secret";
+const PATH: &str = "/webhooks/botdog";
+
+type Seen = Arc<Mutex<Vec<Expected>>>;
+
+#[derive(Clone, FromRef)]
+struct AppState {
+    verifier: Verifier<Botdog>,
+    seen: Seen,
+}
+
+async fn record(State(seen): State<Seen>, Webhook(delivery): Webhook<Botdog>) -> &'static str {
+    let expected = Expected { id: delivery.id().to_owned(), event_type: delivery.event_type().to_owned() };
+    seen.lock().unwrap().push(expected);
+    "ok"
+}
+
+fn verifier(secret: &str) -> Verifier<Botdog> {
+    Verifier::builder(Botdog::new()).secret(secret).build().unwrap()
+}
+
+async fn serve(router: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// Runs the status table, then 2,000 deliveries from 8 clients, checking what the handler saw.
+async fn check(addr: SocketAddr, seen: &Seen) {
+    let receiver = BotdogReceiver { addr, path: PATH.to_owned(), secret: SECRET.to_owned() };
+    let table = receiver.clone();
+    let expected = tokio::task::spawn_blocking(move || table.check_status_table()).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), expected, "the handler sees exactly the valid deliveries, in order");
+
+    seen.lock().unwrap().clear();
+    let mut sent = tokio::task::spawn_blocking(move || receiver.check_concurrent_deliveries(2000, 8)).await.unwrap();
+    let mut handled = seen.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2000);
+    sent.sort_by(|a, b| a.id.cmp(&b.id));
+    handled.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(handled, sent, "every delivery reaches the handler exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_extractor_alone_answers_the_status_table() {
+    let seen = Seen::default();
+    let state = AppState { verifier: verifier(SECRET), seen: Arc::clone(&seen) };
+    let addr = serve(Router::new().route(PATH, post(record)).with_state(state)).await;
+    check(addr, &seen).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_the_layer_the_extractor_does_not_verify_again() {
+    let seen = Seen::default();
+    // The extractor's own verifier has another secret: a delivery that passes proves it used the
+    // delivery the layer verified instead of verifying again.
+    let state = AppState { verifier: verifier("not-the-senders-secret"), seen: Arc::clone(&seen) };
+    let router =
+        Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(verifier(SECRET))).with_state(state);
+    check(serve(router).await, &seen).await;
+}
