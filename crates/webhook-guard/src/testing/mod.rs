@@ -6,6 +6,7 @@
 
 pub mod conformance;
 mod fixtures;
+mod hostile;
 pub mod http_client;
 pub mod process;
 mod signer;
