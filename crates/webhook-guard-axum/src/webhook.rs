@@ -5,34 +5,44 @@ use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use webhook_guard::{Delivery, Provider, Rejection, Verifier};
+use webhook_guard::{Delivery, Guard, Provider, Rejection};
 use webhook_guard_tower::{DEFAULT_READ_TIMEOUT, verify_request};
 
 /// Extractor of a verified, parsed delivery from provider `P`. See the [crate docs](crate).
 ///
 /// Takes the [`Delivery`] of provider `P` that [`WebhookLayer`](crate::WebhookLayer) left in the
-/// request's extensions when the layer ran; otherwise reads the body under the
-/// [`Verifier<P>`](Verifier)'s limit and verifies it with that verifier, taken from the state.
-/// It consumes the body, so it must be the handler's last argument.
+/// request's extensions when the layer ran; otherwise reads the body under the verifier's limit
+/// and verifies it with the [`Guard<P>`](Guard) taken from the state. A guard that deduplicates
+/// needs the layer (only it sees the handler's status): without it the request is refused with
+/// 500 and an error log, and the handler does not run. It consumes the body, so it must be the
+/// handler's last argument.
 #[derive(Debug)]
 pub struct Webhook<P: Provider>(pub Delivery<P::Event>);
 
 impl<S, P> FromRequest<S> for Webhook<P>
 where
     P: Provider,
-    Verifier<P>: FromRef<S>,
+    Guard<P>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = WebhookRejection;
 
     async fn from_request(mut request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let verifier = Verifier::<P>::from_ref(state);
+        let guard = Guard::<P>::from_ref(state);
         // Providers can share an event type (`Custom` ones): only a delivery of this provider counts.
         match request.extensions_mut().remove::<Delivery<P::Event>>() {
-            Some(delivery) if delivery.provider() == verifier.provider().name() => return Ok(Self(delivery)),
+            Some(delivery) if delivery.provider() == guard.verifier().provider().name() => return Ok(Self(delivery)),
             _ => {}
         }
-        let (_, delivery) = verify_request(&verifier, request, DEFAULT_READ_TIMEOUT).await?;
+        if guard.dedup().is_some() {
+            // A setup mistake, not the sender's: 500 makes it retry once the route is fixed.
+            tracing::error!(
+                path = request.uri().path(),
+                "the guard deduplicates but no `WebhookLayer` wraps this route: add `.route_layer(WebhookLayer::new(guard))`"
+            );
+            return Err(WebhookRejection(Reason::NoLayer));
+        }
+        let (_, delivery) = verify_request(guard.verifier(), request, DEFAULT_READ_TIMEOUT).await?;
         Ok(Self(delivery))
     }
 }
@@ -51,42 +61,68 @@ impl<P: Provider> DerefMut for Webhook<P> {
     }
 }
 
-/// Why [`Webhook`] refused a delivery; answers per the status table (already logged at `warn`).
+/// Why [`Webhook`] refused a delivery: a [`Rejection`] of the status table (already logged at
+/// `warn`), or a deduplicating guard without [`WebhookLayer`](crate::WebhookLayer) (500, logged
+/// at `error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookRejection(Rejection);
+pub struct WebhookRejection(Reason);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    Refused(Rejection),
+    NoLayer,
+}
+
+const NO_LAYER: &str = "the webhook receiver is not configured";
 
 impl WebhookRejection {
-    /// The HTTP status, from the status table.
+    /// The HTTP status, from the status table (500 without the layer).
     pub fn status(&self) -> StatusCode {
-        self.0.status()
+        match &self.0 {
+            Reason::Refused(rejection) => rejection.status(),
+            Reason::NoLayer => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
 
-    /// The JSON body sent: `{"error": "<kind>", "message": "…"}`, plus `"path"` for 422.
+    /// The body sent: `{"error": "<kind>", "message": "…"}`, plus `"path"` for 422 (plain text
+    /// without the layer).
     pub fn body_text(&self) -> String {
-        String::from_utf8_lossy(&self.0.body()).into_owned()
+        match &self.0 {
+            Reason::Refused(rejection) => String::from_utf8_lossy(&rejection.body()).into_owned(),
+            Reason::NoLayer => NO_LAYER.to_owned(),
+        }
     }
 
-    /// The core rejection: its kind, message and headers.
-    pub fn rejection(&self) -> &Rejection {
-        &self.0
+    /// The core rejection (its kind, message and headers); `None` without the layer.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        match &self.0 {
+            Reason::Refused(rejection) => Some(rejection),
+            Reason::NoLayer => None,
+        }
     }
 }
 
 impl From<Rejection> for WebhookRejection {
     fn from(rejection: Rejection) -> Self {
-        Self(rejection)
+        Self(Reason::Refused(rejection))
     }
 }
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        self.0.to_response(Body::from)
+        match self.0 {
+            Reason::Refused(rejection) => rejection.to_response(Body::from),
+            Reason::NoLayer => (StatusCode::INTERNAL_SERVER_ERROR, NO_LAYER).into_response(),
+        }
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match &self.0 {
+            Reason::Refused(rejection) => fmt::Display::fmt(rejection, f),
+            Reason::NoLayer => f.write_str("the guard deduplicates but no WebhookLayer wraps the route"),
+        }
     }
 }
 
@@ -99,7 +135,7 @@ mod tests {
     use http_body_util::{BodyExt, Full, Limited};
     use webhook_guard::providers::{AnyProvider, Botdog};
     use webhook_guard::testing::Signer;
-    use webhook_guard::{FixedClock, VerifyErrorKind};
+    use webhook_guard::{Dedup, FixedClock, MemoryStore, Verifier, VerifyErrorKind};
 
     use super::*;
 
@@ -108,6 +144,10 @@ mod tests {
 
     fn verifier(secret: &str) -> Verifier<Botdog> {
         Verifier::builder(Botdog::new()).secret(secret).clock(FixedClock(NOW)).body_limit(1024).build().unwrap()
+    }
+
+    fn guard(secret: &str) -> Guard<Botdog> {
+        Guard::new(verifier(secret))
     }
 
     fn request(signature: Option<(&str, &[u8], i64)>, body: Body) -> Request {
@@ -123,7 +163,7 @@ mod tests {
     }
 
     async fn extract(request: Request) -> Result<Webhook<Botdog>, WebhookRejection> {
-        Webhook::<Botdog>::from_request(request, &verifier("right")).await
+        Webhook::<Botdog>::from_request(request, &guard("right")).await
     }
 
     #[tokio::test]
@@ -177,5 +217,15 @@ mod tests {
         // Unsigned and empty: verifying it would fail.
         let webhook = extract(request).await.unwrap();
         assert_eq!(webhook.0.id(), "evt_1");
+    }
+
+    #[tokio::test]
+    async fn a_deduplicating_guard_without_the_layer_is_refused_with_500() {
+        let guard = guard("right").with_dedup(Dedup::new(MemoryStore::default())).unwrap();
+        let request = request(Some(("right", VALID, NOW)), Body::from(VALID));
+        let rejection = Webhook::<Botdog>::from_request(request, &guard).await.unwrap_err();
+        assert_eq!(rejection.status(), 500);
+        assert_eq!(rejection.rejection(), None);
+        assert_eq!(rejection.into_response().status(), 500);
     }
 }

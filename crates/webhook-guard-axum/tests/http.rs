@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::post;
-use webhook_guard::Verifier;
 use webhook_guard::providers::Botdog;
 use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
+use webhook_guard::{Guard, Verifier};
 use webhook_guard_axum::{Webhook, WebhookLayer};
 
 const SECRET: &str = "whsec_axum_test_secret";
@@ -20,7 +20,7 @@ type Seen = Arc<Mutex<Vec<Expected>>>;
 
 #[derive(Clone, FromRef)]
 struct AppState {
-    verifier: Verifier<Botdog>,
+    guard: Guard<Botdog>,
     seen: Seen,
 }
 
@@ -30,8 +30,8 @@ async fn record(State(seen): State<Seen>, Webhook(delivery): Webhook<Botdog>) ->
     "ok"
 }
 
-fn verifier(secret: &str) -> Verifier<Botdog> {
-    Verifier::builder(Botdog::new()).secret(secret).build().unwrap()
+fn guard(secret: &str) -> Guard<Botdog> {
+    Guard::new(Verifier::builder(Botdog::new()).secret(secret).build().unwrap())
 }
 
 async fn serve(router: Router) -> SocketAddr {
@@ -60,7 +60,7 @@ async fn check(addr: SocketAddr, seen: &Seen) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_extractor_alone_answers_the_status_table() {
     let seen = Seen::default();
-    let state = AppState { verifier: verifier(SECRET), seen: Arc::clone(&seen) };
+    let state = AppState { guard: guard(SECRET), seen: Arc::clone(&seen) };
     let addr = serve(Router::new().route(PATH, post(record)).with_state(state)).await;
     check(addr, &seen).await;
 }
@@ -70,8 +70,8 @@ async fn behind_the_layer_the_extractor_does_not_verify_again() {
     let seen = Seen::default();
     // The extractor's own verifier has another secret: a delivery that passes proves it used the
     // delivery the layer verified instead of verifying again.
-    let state = AppState { verifier: verifier("not-the-senders-secret"), seen: Arc::clone(&seen) };
+    let state = AppState { guard: guard("not-the-senders-secret"), seen: Arc::clone(&seen) };
     let router =
-        Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(verifier(SECRET))).with_state(state);
+        Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(guard(SECRET))).with_state(state);
     check(serve(router).await, &seen).await;
 }

@@ -1,14 +1,15 @@
 //! A Botdog receiver on axum. `WEBHOOK_SECRET=… ADDR=127.0.0.1:3000 cargo run -p axum-receiver`,
-//! then point Botdog at `POST /webhooks/botdog`. Each event is printed as one JSON line on stdout.
+//! then point Botdog at `POST /webhooks/botdog`. Each event is printed as one JSON line on stdout,
+//! once: duplicates are answered by the layer without reaching the handler.
 
 use std::io::Write;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
-use webhook_guard::Verifier;
 use webhook_guard::providers::Botdog;
-use webhook_guard_axum::Webhook;
+use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};
+use webhook_guard_axum::{Webhook, WebhookLayer};
 
 /// Processes one verified delivery; a non-2xx answer makes Botdog retry it.
 async fn botdog(Webhook(delivery): Webhook<Botdog>) -> StatusCode {
@@ -32,7 +33,11 @@ async fn main() -> std::io::Result<()> {
         eprintln!("error: {error}");
         std::process::exit(2)
     });
-    let app = Router::new().route("/webhooks/botdog", post(botdog)).with_state(verifier);
+    let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
+    let app = Router::new()
+        .route("/webhooks/botdog", post(botdog))
+        .route_layer(WebhookLayer::new(guard.clone()))
+        .with_state(guard);
     let listener = tokio::net::TcpListener::bind(std::env::var("ADDR").as_deref().unwrap_or("127.0.0.1:3000")).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
     axum::serve(listener, app).await

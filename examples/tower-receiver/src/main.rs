@@ -1,6 +1,7 @@
 //! A Botdog receiver on hyper with the tower layer, no framework.
 //! `WEBHOOK_SECRET=… ADDR=127.0.0.1:3000 cargo run -p tower-receiver`, then point Botdog at
-//! `POST /webhooks/botdog`. Each event is printed as one JSON line on stdout.
+//! `POST /webhooks/botdog`. Each event is printed as one JSON line on stdout, once: duplicates are
+//! answered by the layer without reaching the handler.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -14,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, ServiceExt, service_fn};
 use webhook_guard::providers::{Botdog, BotdogEvent};
-use webhook_guard::{Delivery, Verifier};
+use webhook_guard::{Dedup, Delivery, Guard, MemoryStore, Verifier};
 use webhook_guard_tower::WebhookLayer;
 
 fn status(status: StatusCode) -> Response<Full<Bytes>> {
@@ -46,7 +47,8 @@ async fn main() -> std::io::Result<()> {
         eprintln!("error: {error}");
         std::process::exit(2)
     });
-    let webhooks = WebhookLayer::new(verifier).layer(service_fn(botdog));
+    let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
+    let webhooks = WebhookLayer::new(guard).layer(service_fn(botdog));
     // Only `POST /webhooks/botdog` is verified and handled; anything else is a 404.
     let app = service_fn(move |request: Request<Incoming>| {
         let webhooks = webhooks.clone();

@@ -1,6 +1,6 @@
-//! Verification of webhook deliveries before the inner service: the body is read under a limit and
-//! a timeout, its signature checked and its event parsed. See the [crate docs](crate) for the order
-//! of work and why.
+//! Verification and deduplication before the inner service: the body is read under a limit and a
+//! timeout, its signature checked, its event parsed and (with dedup) its id claimed until the inner
+//! service answers. See the [crate docs](crate) for the order of work and why.
 
 mod future;
 mod layer;

@@ -1,20 +1,20 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
-use webhook_guard::{Provider, Verifier};
+use webhook_guard::{Guard, Provider, dedup::Admitted};
 
 use super::future::ResponseFuture;
 use super::layer::WebhookLayer;
 use super::rejection::{DefaultOnRejection, OnRejection};
 use super::request::verify_request;
 
-/// Verifies each request before calling `S` with the [`Delivery`](webhook_guard::Delivery) in
-/// its extensions and the body as [`Full<Bytes>`]. Built by [`WebhookLayer`]; see the
-/// [crate docs](crate).
+/// Verifies (and, with dedup, claims) each request before calling `S` with the
+/// [`Delivery`](webhook_guard::Delivery) in its extensions and the body as [`Full<Bytes>`]. Built
+/// by [`WebhookLayer`]; see the [crate docs](crate).
 #[derive(Debug)]
 pub struct WebhookService<S, P: Provider, R = DefaultOnRejection> {
     pub(super) inner: S,
@@ -23,13 +23,13 @@ pub struct WebhookService<S, P: Provider, R = DefaultOnRejection> {
 
 impl<S, P: Provider> WebhookService<S, P> {
     /// Wraps `inner` with the defaults of [`WebhookLayer::new`].
-    pub fn new(inner: S, verifier: Verifier<P>) -> Self {
-        Self { inner, config: WebhookLayer::new(verifier) }
+    pub fn new(inner: S, guard: impl Into<Guard<P>>) -> Self {
+        Self { inner, config: WebhookLayer::new(guard) }
     }
 
     /// A [`WebhookLayer`] that wraps services in this middleware.
-    pub fn layer(verifier: Verifier<P>) -> WebhookLayer<P> {
-        WebhookLayer::new(verifier)
+    pub fn layer(guard: impl Into<Guard<P>>) -> WebhookLayer<P> {
+        WebhookLayer::new(guard)
     }
 }
 
@@ -52,7 +52,9 @@ impl<S, P: Provider, R> WebhookService<S, P, R> {
 
 impl<S, P, R, B, ResBody> Service<Request<B>> for WebhookService<S, P, R>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<Full<Bytes>>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Send,
     P: Provider,
     P::Event: Clone,
     R: OnRejection<ResBody> + Clone + Send + 'static,
@@ -71,17 +73,27 @@ where
         // `self.inner` is the instance that was polled ready: it goes into the future and a fresh
         // clone stays behind for the next `poll_ready` (see `tower::Service::call`).
         let clone = self.inner.clone();
-        let ready = std::mem::replace(&mut self.inner, clone);
-        let WebhookLayer { verifier, mut on_rejection, read_timeout } = self.config.clone();
-        ResponseFuture::new(ready, async move {
-            match verify_request(&verifier, request, read_timeout).await {
-                Ok((parts, delivery)) => {
-                    let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
-                    request.extensions_mut().insert(delivery);
-                    Ok(request)
-                }
-                Err(rejection) => Err(on_rejection.on_rejection(&rejection)),
+        let mut ready = std::mem::replace(&mut self.inner, clone);
+        let WebhookLayer { guard, mut on_rejection, read_timeout } = self.config.clone();
+        ResponseFuture::new(async move {
+            let admitted = match verify_request(guard.verifier(), request, read_timeout).await {
+                Ok((parts, delivery)) => guard.claim(delivery).await.map(|admitted| (parts, admitted)),
+                Err(rejection) => Err(rejection),
+            };
+            let (parts, Admitted { delivery, claim }) = match admitted {
+                Ok(admitted) => admitted,
+                Err(rejection) => return Ok(on_rejection.on_rejection(&rejection)),
+            };
+            let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
+            request.extensions_mut().insert(delivery);
+            // `claim` lives in this future across the call: dropped unfinished (the inner service
+            // panics, the client goes away) it releases the id in the background for the retry.
+            let response = ready.call(request).await;
+            if let Some(claim) = claim {
+                // 2xx completes the claim; any other status, or an error, releases it.
+                claim.finish(response.as_ref().map_or(StatusCode::INTERNAL_SERVER_ERROR, Response::status)).await;
             }
+            response
         })
     }
 }
