@@ -187,3 +187,29 @@ async fn keys_are_namespaced_by_application_and_provider() {
     claim.finish(StatusCode::OK).await;
     assert!(admit_status(&b, "shared_1").await.unwrap().is_some(), "another namespace is another id");
 }
+
+/// A `MemoryStore` whose `complete` takes 100 ms, like a slow network store.
+struct SlowComplete(MemoryStore);
+
+impl DedupStore for SlowComplete {
+    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+        self.0.claim(key, lease).await
+    }
+    async fn complete(&self, key: &str, token: &ClaimToken, ttl: Duration) -> Result<bool, StoreError> {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.0.complete(key, token, ttl).await
+    }
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<bool, StoreError> {
+        self.0.release(key, token).await
+    }
+}
+
+#[tokio::test]
+async fn finishing_completes_even_if_the_response_future_is_dropped_while_waiting_for_the_store() {
+    let guard = guard(Dedup::new(SlowComplete(MemoryStore::default())));
+    let claim = admit_status(&guard, "finish_dropped_1").await.unwrap().unwrap();
+    let dropped = tokio::time::timeout(Duration::from_millis(10), claim.finish(StatusCode::OK)).await;
+    assert!(dropped.is_err(), "the finish future was dropped mid-way");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(admit_status(&guard, "finish_dropped_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
+}

@@ -178,22 +178,34 @@ impl ClaimHandle {
 
     /// Completes the claim on a 2xx `status`, releases it otherwise. Store failures are logged:
     /// after a success they can only cause a later duplicate, never a loss.
+    ///
+    /// On a tokio runtime the store operation runs as its own task, so it finishes even if the
+    /// caller (a response future) is dropped while waiting for the store.
     pub async fn finish(mut self, status: StatusCode) {
         self.settled = true;
-        let key = mem::take(&mut self.key);
-        if status.is_success() {
-            match self.store.complete(&key, &self.token, self.ttl).await {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!(
-                    key,
-                    "claim lost before completion (the handler outlived its lease): the event may be processed twice"
-                ),
-                Err(error) => {
-                    tracing::error!(%error, key, "could not mark the delivery completed: a retry will process it again")
+        let (store, key, token, ttl) =
+            (Arc::clone(&self.store), mem::take(&mut self.key), self.token.clone(), self.ttl);
+        let settle = async move {
+            if status.is_success() {
+                match store.complete(&key, &token, ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        key,
+                        "claim lost before completion (the handler outlived its lease): the event may be processed twice"
+                    ),
+                    Err(error) => {
+                        tracing::error!(%error, key, "could not mark the delivery completed: a retry will process it again");
+                    }
                 }
+            } else {
+                release(&*store, &key, &token).await;
             }
-        } else {
-            release(&*self.store, &key, &self.token).await;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let _ = runtime.spawn(settle).await;
+            }
+            Err(_) => settle.await,
         }
     }
 }
