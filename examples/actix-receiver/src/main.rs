@@ -33,7 +33,12 @@ async fn main() -> std::io::Result<()> {
     };
     // Each event once; one config cloned into every worker, so they share one store.
     let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
-    let config = WebhookConfig::new(guard);
+    // The whole body must arrive within this (default 30 s): a trickling client is cut off.
+    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(webhook_guard::body::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
+    let config = WebhookConfig::new(guard).read_timeout(read_timeout);
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let server = HttpServer::new(move || App::new().wrap(WebhookDedup).app_data(config.clone()).service(botdog))
         .workers(2)

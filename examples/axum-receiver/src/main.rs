@@ -34,9 +34,14 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2)
     });
     let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
+    // The whole body must arrive within this (default 30 s): a trickling client is cut off.
+    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(webhook_guard::body::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
     let app = Router::new()
         .route("/webhooks/botdog", post(botdog))
-        .route_layer(WebhookLayer::new(guard.clone()))
+        .route_layer(WebhookLayer::new(guard.clone()).read_timeout(read_timeout))
         .with_state(guard);
     let listener = tokio::net::TcpListener::bind(std::env::var("ADDR").as_deref().unwrap_or("127.0.0.1:3000")).await?;
     tracing::info!("listening on {}", listener.local_addr()?);

@@ -48,7 +48,12 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2)
     });
     let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
-    let webhooks = WebhookLayer::new(guard).layer(service_fn(botdog));
+    // The whole body must arrive within this (default 30 s): a trickling client is cut off.
+    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(webhook_guard::body::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
+    let webhooks = WebhookLayer::new(guard).read_timeout(read_timeout).layer(service_fn(botdog));
     // Only `POST /webhooks/botdog` is verified and handled; anything else is a 404.
     let app = service_fn(move |request: Request<Incoming>| {
         let webhooks = webhooks.clone();
