@@ -17,10 +17,17 @@ use crate::headers::HeaderSource;
 pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Accumulates a body's chunks, refusing to grow past a limit.
-#[derive(Debug)]
 pub struct BodyCollector {
     limit: usize,
     buffer: BytesMut,
+}
+
+impl std::fmt::Debug for BodyCollector {
+    /// The sizes only: a body holds the sender's (often personal) data, and a secret-in-body
+    /// delivery (Breakcold legacy) the shared secret itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyCollector").field("limit", &self.limit).field("len", &self.buffer.len()).finish()
+    }
 }
 
 impl BodyCollector {

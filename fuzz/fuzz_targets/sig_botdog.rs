@@ -1,0 +1,11 @@
+//! Botdog `X-Webhook-Signature: t=<t>,s=<hex>[,s=<hex>…]`: an arbitrary value and body. Must never
+//! panic; the verdict must agree with the reference verifier (see `webhook_guard_fuzz::check`).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use webhook_guard_fuzz::signature_target;
+
+fuzz_target!(|data: &[u8]| {
+    signature_target(data, &["botdog"], &["X-Webhook-Signature"], &[]);
+});

@@ -1,0 +1,11 @@
+//! Stripe `Stripe-Signature: t=<t>,v1=<hex>[,v1=<hex>…]`: an arbitrary value and body. Must never
+//! panic; the verdict must agree with the reference verifier (see `webhook_guard_fuzz::check`).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use webhook_guard_fuzz::signature_target;
+
+fuzz_target!(|data: &[u8]| {
+    signature_target(data, &["stripe"], &["Stripe-Signature"], &[]);
+});
