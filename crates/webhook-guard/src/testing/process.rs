@@ -110,3 +110,70 @@ pub fn assert_printed_once(lines: &[String], expected: &[Expected]) {
         "printed lines differ from handled deliveries (count > 0: missing, < 0: extra): {wrong:?}"
     );
 }
+
+/// The checks every example Botdog receiver binary passes (route `POST /webhooks/botdog`, secret
+/// from `WEBHOOK_SECRET`, read timeout from `READ_TIMEOUT_SECS`, one JSON line per handled event).
+pub mod example {
+    use std::process::Command;
+    use std::time::Duration;
+
+    use super::{ReceiverProcess, assert_printed_once};
+    use crate::testing::conformance::BotdogReceiver;
+
+    const PATH: &str = "/webhooks/botdog";
+
+    fn start(program: &str, env: &[(&str, &str)]) -> (ReceiverProcess, BotdogReceiver) {
+        let secret = env.iter().find(|(name, _)| *name == "WEBHOOK_SECRET").map_or("", |(_, value)| *value);
+        let process = ReceiverProcess::spawn(program, env).unwrap_or_else(|error| panic!("{program}: {error}"));
+        let receiver = BotdogReceiver { addr: process.addr, path: PATH.into(), secret: secret.into() };
+        (process, receiver)
+    }
+
+    /// The status table, the dedup rows and 2,000 deliveries from 8 clients; every handled
+    /// delivery printed exactly once, nothing else.
+    ///
+    /// # Panics
+    ///
+    /// On the first wrong answer or printed line.
+    pub fn check_status_table_dedup_and_output(program: &str, secret: &str, prefix: &str) {
+        let (process, receiver) = start(program, &[("WEBHOOK_SECRET", secret)]);
+        let mut handled = receiver.check_status_table();
+        handled.extend(receiver.check_dedup_rows(prefix));
+        handled.extend(receiver.check_concurrent_deliveries(2000, 8));
+        assert_printed_once(&process.stop(), &handled);
+    }
+
+    /// Hostile input ([`BotdogReceiver::check_hostile_input`]) against the binary started with a
+    /// 2 s read timeout; only the liveness deliveries are handled.
+    ///
+    /// # Panics
+    ///
+    /// On the first failed check.
+    pub fn check_hostile_input(program: &str, secret: &str) {
+        let (process, receiver) = start(program, &[("WEBHOOK_SECRET", secret), ("READ_TIMEOUT_SECS", "2")]);
+        let took = receiver.check_hostile_input(Duration::from_secs(2));
+        eprintln!("20 deliveries beside 1,000 idle connections: {took:?}");
+        let printed = process.stop();
+        assert!(
+            printed.iter().all(|line| line.contains("\"alive_")),
+            "only liveness deliveries are handled: {printed:?}"
+        );
+    }
+
+    /// Without `WEBHOOK_SECRET` the binary exits with status 2, prints nothing on stdout and names
+    /// the variable on stderr.
+    ///
+    /// # Panics
+    ///
+    /// Otherwise.
+    pub fn check_exits_2_without_secret(program: &str) {
+        let output = Command::new(program)
+            .env_remove("WEBHOOK_SECRET")
+            .env("ADDR", "127.0.0.1:0")
+            .output()
+            .unwrap_or_else(|error| panic!("{program}: {error}"));
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        assert!(output.stdout.is_empty(), "{output:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("WEBHOOK_SECRET"), "{output:?}");
+    }
+}
