@@ -114,8 +114,8 @@ impl<P: Provider> Verifier<P> {
     ///
     /// # Errors
     ///
-    /// As [`Verifier::verify_signature`], plus [`VerifyErrorKind::InvalidPayload`]
-    /// (crate::VerifyErrorKind::InvalidPayload) when the authentic body is not JSON or a known
+    /// As [`Verifier::verify_signature`], plus
+    /// [`InvalidPayload`](crate::VerifyErrorKind::InvalidPayload) when the authentic body is not JSON or a known
     /// event does not match its type; the error names the failing JSON path.
     pub fn verify<H>(&self, headers: &H, body: impl Into<Bytes>) -> Result<Delivery<P::Event>, VerifyError>
     where

@@ -80,8 +80,9 @@ impl SignedRequest {
 
 /// Signs bodies with a [`Scheme`], producing its signature, timestamp and id headers.
 ///
-/// Vendor-specific extra headers (`User-Agent`, `X-GitHub-Event`, …) are added by
-/// [`crate::providers::AnyProvider::sign`]; this type covers what the scheme describes.
+/// A signer made with [`Signer::for_provider`] also sends each vendor's own headers (`User-Agent`,
+/// `X-GitHub-Event`, …) through [`Signer::sign_delivery`]; [`Signer::sign`] covers what the scheme
+/// describes.
 #[derive(Debug, Clone)]
 pub struct Signer {
     scheme: Scheme,
