@@ -6,18 +6,18 @@
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tokio::io::AsyncWriteExt;
-use webhook_guard::dedup::{Claim, ClaimToken, OnStoreError, StoreError};
+use webhook_guard::dedup::OnStoreError;
 use webhook_guard::providers::{AnyProvider, Botdog};
-use webhook_guard::testing::Signer;
 use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
 use webhook_guard::testing::http_client::{self, HttpResponse as ClientResponse};
-use webhook_guard::{Dedup, DedupStore, Guard, MemoryStore, Verifier};
+use webhook_guard::testing::{Signer, UnreachableStore};
+use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};
 use webhook_guard_actix::{Webhook, WebhookConfig, WebhookDedup};
 
 const SECRET: &str = "whsec_actix_dedup_test";
@@ -44,21 +44,6 @@ async fn handler(Webhook(delivery): Webhook<Botdog>, calls: Calls) -> HttpRespon
         actix_web::rt::time::sleep(SLOW).await;
     }
     HttpResponse::NoContent().finish()
-}
-
-/// A store that cannot be reached.
-struct Unreachable;
-
-impl DedupStore for Unreachable {
-    async fn claim(&self, _: &str, _: Duration) -> Result<Claim, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-    async fn complete(&self, _: &str, _: &ClaimToken, _: Duration) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-    async fn release(&self, _: &str, _: &ClaimToken) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
 }
 
 struct Server {
@@ -136,20 +121,6 @@ fn assert_handled(response: &ClientResponse) {
     assert_eq!(response.header("webhook-guard-duplicate"), None, "{response:?}");
 }
 
-/// Re-sends `id` (re-signed each time) while it is answered 409 with `Retry-After`, for up to
-/// 5 s: the claim of a dropped request is released in the background.
-fn resend_while_in_flight(receiver: &BotdogReceiver, id: &str) -> ClientResponse {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let response = receiver.send(&body(id), now(), SECRET);
-        if response.status != 409 || Instant::now() > deadline {
-            return response;
-        }
-        assert!(response.header("retry-after").is_some(), "{response:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[actix_web::test]
 async fn the_status_table_holds_with_dedup_on() {
     let server = Server::start();
@@ -181,21 +152,8 @@ async fn a_failed_delivery_is_processed_on_its_retry() {
 async fn a_copy_in_flight_gets_409_with_retry_after() {
     let server = Server::start();
     let receiver = server.receiver.clone();
-    let (first, copy) = blocking(move || {
-        let first = std::thread::spawn({
-            let receiver = receiver.clone();
-            move || receiver.send(&body("slow_in_flight"), now(), SECRET)
-        });
-        std::thread::sleep(Duration::from_millis(300));
-        let copy = receiver.send(&body("slow_in_flight"), now(), SECRET);
-        (first.join().unwrap(), copy)
-    })
-    .await;
+    let first = blocking(move || receiver.check_copy_in_flight_gets_409("slow_in_flight")).await;
     assert_handled(&first);
-    assert_eq!(copy.status, 409, "{copy:?}");
-    assert_eq!(copy.json()["error"], "in_flight", "{copy:?}");
-    let retry_after: u64 = copy.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=60).contains(&retry_after), "{copy:?}");
     assert_eq!(server.calls_of("slow_in_flight"), 1);
     server.stop().await;
 }
@@ -207,7 +165,7 @@ async fn a_handler_panic_releases_the_claim() {
     let (first, retry, third) = blocking(move || {
         let body = body("panic_once_1");
         let first = http_client::post(receiver.addr, PATH, &signed_headers(&body), &body);
-        let retry = resend_while_in_flight(&receiver, "panic_once_1");
+        let retry = receiver.resend_while_in_flight("panic_once_1");
         (first, retry, receiver.send(&body, now(), SECRET))
     })
     .await;
@@ -244,7 +202,7 @@ async fn a_dropped_request_releases_the_claim() {
     let server = Server::start();
     send_then_reset(server.receiver.addr, "slow_dropped").await;
     let receiver = server.receiver.clone();
-    let retry = blocking(move || resend_while_in_flight(&receiver, "slow_dropped")).await;
+    let retry = blocking(move || receiver.resend_while_in_flight("slow_dropped")).await;
     // Had the first request run to its end, it would have completed the claim: a 200 duplicate.
     assert_handled(&retry);
     assert_eq!(server.calls_of("slow_dropped"), 2);
@@ -253,7 +211,7 @@ async fn a_dropped_request_releases_the_claim() {
 
 #[actix_web::test]
 async fn an_unreachable_store_is_a_503_and_the_handler_is_not_called() {
-    let server = Server::start_with(Dedup::new(Unreachable), true);
+    let server = Server::start_with(Dedup::new(UnreachableStore), true);
     let receiver = server.receiver.clone();
     let response = blocking(move || receiver.send(&body("store_down_1"), now(), SECRET)).await;
     assert_eq!(response.status, 503, "{response:?}");
@@ -265,7 +223,7 @@ async fn an_unreachable_store_is_a_503_and_the_handler_is_not_called() {
 
 #[actix_web::test]
 async fn an_unreachable_store_failing_open_calls_the_handler() {
-    let server = Server::start_with(Dedup::new(Unreachable).on_store_error(OnStoreError::FailOpen), true);
+    let server = Server::start_with(Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailOpen), true);
     let receiver = server.receiver.clone();
     let response = blocking(move || receiver.send(&body("store_down_2"), now(), SECRET)).await;
     assert_handled(&response);

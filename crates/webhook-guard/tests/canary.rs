@@ -22,10 +22,10 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
 use bytes::Bytes;
 use http::StatusCode;
 use webhook_guard::body::BodyCollector;
-use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, OnStoreError, StoreError};
+use webhook_guard::dedup::{Claim, OnStoreError, StoreError};
 use webhook_guard::providers::{AnyProvider, Custom, Pollybot};
 use webhook_guard::scheme::{Encoding, Scheme, SignatureFormat, SignedContent};
-use webhook_guard::testing::{SignedRequest, Signer, SigningKey, fixtures};
+use webhook_guard::testing::{SignedRequest, Signer, SigningKey, UnreachableStore, fixtures};
 use webhook_guard::{
     ConfigError, Dedup, Ed25519PublicKey, FixedClock, Guard, Keyring, MemoryStore, Provider, Rejection, Secret,
     Verifier, VerifyError, VerifyErrorKind,
@@ -330,23 +330,6 @@ async fn run_case(case: &Case, outputs: &mut Outputs, forbidden: &mut Forbidden)
     outputs.debug(format!("{label}: provider"), provider);
 }
 
-/// A store that is always down.
-struct DownStore;
-
-impl DedupStore for DownStore {
-    async fn claim(&self, _: &str, _: Duration) -> Result<Claim, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-
-    async fn complete(&self, _: &str, _: &ClaimToken, _: Duration) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-
-    async fn release(&self, _: &str, _: &ClaimToken) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-}
-
 /// A writer shared with the subscriber.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -433,11 +416,11 @@ async fn store_failures(outputs: &mut Outputs, captured: &Captured) {
     let body = marked_body("botdog", "body-canary-botdog-5d1e8b");
     let signed = Signer::for_provider(&provider, &[secret]).unwrap().sign_delivery(&body, NOW, ID, None);
     let verifier = Verifier::builder(provider).secret(secret).clock(FixedClock(NOW)).build().unwrap();
-    let closed = Guard::new(verifier.clone()).with_dedup(Dedup::new(DownStore)).unwrap();
+    let closed = Guard::new(verifier.clone()).with_dedup(Dedup::new(UnreachableStore)).unwrap();
     let rejection = closed.admit(&signed.headers, Bytes::from(signed.body.clone())).await.unwrap_err();
     outputs.debug("store down: rejection", &rejection);
     outputs.text("store down: rejection body", String::from_utf8_lossy(&rejection.body()));
-    let open = Dedup::new(DownStore).on_store_error(OnStoreError::FailOpen);
+    let open = Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailOpen);
     outputs.debug("store down: Dedup", &open);
     let open = Guard::new(verifier.clone()).with_dedup(open).unwrap();
     let admitted = open.admit(&signed.headers, Bytes::from(signed.body.clone())).await.unwrap();

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use webhook_guard::dedup::{Claim, ClaimToken, Dedup, DedupStore, Guard, MemoryStore, OnStoreError, StoreError};
 use webhook_guard::providers::{AnyProvider, Botdog};
-use webhook_guard::testing::Signer;
+use webhook_guard::testing::{Signer, UnreachableStore};
 use webhook_guard::{ConfigError, RejectionKind, Verifier};
 
 const SECRET: &str = "dedup-test-secret";
@@ -140,31 +140,16 @@ async fn an_expired_lease_lets_the_next_retry_in_and_the_stale_holder_cannot_com
     assert_eq!(admit_status(&guard, "slow_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
 }
 
-/// A store whose every call fails, as an unreachable server does.
-struct Unreachable;
-
-impl DedupStore for Unreachable {
-    async fn claim(&self, _: &str, _: Duration) -> Result<Claim, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-    async fn complete(&self, _: &str, _: &ClaimToken, _: Duration) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-    async fn release(&self, _: &str, _: &ClaimToken) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-}
-
 #[tokio::test]
 async fn an_unreachable_store_fails_closed_by_default_or_open_when_chosen() {
     let (headers, body) = delivery("store_1");
-    let closed = guard(Dedup::new(Unreachable));
+    let closed = guard(Dedup::new(UnreachableStore));
     let rejection = closed.admit(&headers, body.clone()).await.unwrap_err();
     assert_eq!(rejection.kind(), RejectionKind::StoreUnavailable);
     assert_eq!(rejection.status(), 503);
     assert!(rejection.headers().iter().any(|(name, value)| name == "retry-after" && value == "30"));
 
-    let open = guard(Dedup::new(Unreachable).on_store_error(OnStoreError::FailOpen));
+    let open = guard(Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailOpen));
     let admitted = open.admit(&headers, body).await.unwrap();
     assert!(admitted.claim.is_none());
 }

@@ -8,16 +8,15 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::StatusCode;
 use tokio::io::AsyncWriteExt;
-use webhook_guard::dedup::{Claim, ClaimToken, StoreError};
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
 use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
 use webhook_guard::testing::http_client::HttpResponse;
-use webhook_guard::{Dedup, DedupStore, Guard, Verifier};
+use webhook_guard::{Dedup, Guard, Verifier};
 
 pub(crate) const SECRET: &str = "whsec_dedup_scenarios_test";
 pub(crate) const PATH: &str = "/webhooks/botdog";
@@ -72,21 +71,6 @@ impl Server {
     }
 }
 
-/// A store that cannot be reached.
-pub(crate) struct Unreachable;
-
-impl DedupStore for Unreachable {
-    async fn claim(&self, _: &str, _: Duration) -> Result<Claim, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-    async fn complete(&self, _: &str, _: &ClaimToken, _: Duration) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-    async fn release(&self, _: &str, _: &ClaimToken) -> Result<bool, StoreError> {
-        Err(StoreError::new("connection refused"))
-    }
-}
-
 /// Runs blocking client code off the runtime, keeping its panic message.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
@@ -109,20 +93,6 @@ pub(crate) fn signed_headers(body: &[u8]) -> Vec<(String, String)> {
 pub(crate) fn assert_handled(response: &HttpResponse) {
     assert_eq!(response.status, 204, "{response:?}");
     assert_eq!(response.header("webhook-guard-duplicate"), None, "{response:?}");
-}
-
-/// Re-sends `id` (re-signed each time) while it is answered 409 with `Retry-After`, for up to
-/// 5 s: the claim of a panicked or dropped request is released in the background.
-pub(crate) fn resend_while_in_flight(receiver: &BotdogReceiver, id: &str) -> HttpResponse {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let response = receiver.send(&body(id), now(), SECRET);
-        if response.status != 409 || Instant::now() > deadline {
-            return response;
-        }
-        assert!(response.header("retry-after").is_some(), "{response:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Sends a signed request for `id`, waits 200 ms, then resets the connection (`SO_LINGER` 0), as a
@@ -150,15 +120,14 @@ pub(crate) async fn send_then_reset(addr: SocketAddr, id: &str) {
 macro_rules! dedup_scenarios {
     () => {
         mod shared {
-            use std::time::Duration;
 
             use webhook_guard::dedup::OnStoreError;
+            use webhook_guard::testing::UnreachableStore;
             use webhook_guard::testing::http_client::post;
             use webhook_guard::{Dedup, MemoryStore};
 
             use super::scenarios::{
-                SECRET, Server, Unreachable, assert_handled, blocking, body, now, resend_while_in_flight,
-                send_then_reset, signed_headers,
+                SECRET, Server, assert_handled, blocking, body, now, send_then_reset, signed_headers,
             };
             use super::start_with;
 
@@ -195,21 +164,8 @@ macro_rules! dedup_scenarios {
             async fn a_copy_in_flight_gets_409_with_retry_after() {
                 let server = start().await;
                 let receiver = server.receiver.clone();
-                let (first, copy) = blocking(move || {
-                    let first = std::thread::spawn({
-                        let receiver = receiver.clone();
-                        move || receiver.send(&body("slow_in_flight"), now(), SECRET)
-                    });
-                    std::thread::sleep(Duration::from_millis(300));
-                    let copy = receiver.send(&body("slow_in_flight"), now(), SECRET);
-                    (first.join().unwrap(), copy)
-                })
-                .await;
+                let first = blocking(move || receiver.check_copy_in_flight_gets_409("slow_in_flight")).await;
                 assert_handled(&first);
-                assert_eq!(copy.status, 409, "{copy:?}");
-                assert_eq!(copy.json()["error"], "in_flight", "{copy:?}");
-                let retry_after: u64 = copy.header("retry-after").unwrap().parse().unwrap();
-                assert!((1..=60).contains(&retry_after), "{copy:?}");
                 assert_eq!(server.calls_of("slow_in_flight"), 1);
             }
 
@@ -220,7 +176,7 @@ macro_rules! dedup_scenarios {
                 let (first, retry, third) = blocking(move || {
                     let body = body("panic_once_1");
                     let first = post(receiver.addr, &receiver.path, &signed_headers(&body), &body);
-                    let retry = resend_while_in_flight(&receiver, "panic_once_1");
+                    let retry = receiver.resend_while_in_flight("panic_once_1");
                     (first, retry, receiver.send(&body, now(), SECRET))
                 })
                 .await;
@@ -236,7 +192,7 @@ macro_rules! dedup_scenarios {
                 let server = start().await;
                 send_then_reset(server.receiver.addr, "slow_dropped").await;
                 let receiver = server.receiver.clone();
-                let retry = blocking(move || resend_while_in_flight(&receiver, "slow_dropped")).await;
+                let retry = blocking(move || receiver.resend_while_in_flight("slow_dropped")).await;
                 // Had the first request run to its end, it would have completed the claim: a 200 duplicate.
                 assert_handled(&retry);
                 assert_eq!(server.calls_of("slow_dropped"), 2);
@@ -244,7 +200,7 @@ macro_rules! dedup_scenarios {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn an_unreachable_store_is_a_503_and_the_handler_is_not_called() {
-                let server = start_with(Dedup::new(Unreachable)).await;
+                let server = start_with(Dedup::new(UnreachableStore)).await;
                 let receiver = server.receiver.clone();
                 let response = blocking(move || receiver.send(&body("store_down_1"), now(), SECRET)).await;
                 assert_eq!(response.status, 503, "{response:?}");
@@ -255,7 +211,7 @@ macro_rules! dedup_scenarios {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn an_unreachable_store_failing_open_calls_the_handler() {
-                let server = start_with(Dedup::new(Unreachable).on_store_error(OnStoreError::FailOpen)).await;
+                let server = start_with(Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailOpen)).await;
                 let receiver = server.receiver.clone();
                 let response = blocking(move || receiver.send(&body("store_down_2"), now(), SECRET)).await;
                 assert_handled(&response);

@@ -316,6 +316,49 @@ impl BotdogReceiver {
     }
 }
 
+impl BotdogReceiver {
+    /// Re-sends a `LEAD_MESSAGE_SENT` delivery of `id` (re-signed each time) while it is answered
+    /// 409 with `Retry-After`, for up to 5 s, and returns the first other answer: the claim of a
+    /// panicked or dropped request is released in the background.
+    ///
+    /// # Panics
+    ///
+    /// When a 409 comes without `Retry-After`.
+    pub fn resend_while_in_flight(&self, id: &str) -> HttpResponse {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let response = self.send(&Self::valid_body(id, "LEAD_MESSAGE_SENT"), now(), &self.secret);
+            if response.status != 409 || std::time::Instant::now() > deadline {
+                return response;
+            }
+            assert!(response.header("retry-after").is_some(), "{response:?}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Sends a `LEAD_MESSAGE_SENT` delivery of `id` (for a handler that is still busy with it 300 ms
+    /// later, e.g. a `slow_` id), then a copy: the copy must be answered 409 `in_flight` with a
+    /// `Retry-After` of 1..=60 s. Returns the first delivery's answer.
+    ///
+    /// # Panics
+    ///
+    /// When the copy is answered otherwise.
+    pub fn check_copy_in_flight_gets_409(&self, id: &str) -> HttpResponse {
+        let body = Self::valid_body(id, "LEAD_MESSAGE_SENT");
+        let (first, copy) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| self.send(&body, now(), &self.secret));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let copy = self.send(&body, now(), &self.secret);
+            (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), copy)
+        });
+        assert_eq!(copy.status, 409, "{copy:?}");
+        assert_eq!(copy.json()["error"], "in_flight", "{copy:?}");
+        let retry_after: u64 = copy.header("retry-after").and_then(|v| v.parse().ok()).unwrap_or(0);
+        assert!((1..=60).contains(&retry_after), "{copy:?}");
+        first
+    }
+}
+
 fn expect_success(row: &str, response: &HttpResponse) {
     assert!((200..300).contains(&response.status), "{row}: expected the handler's 2xx, got {response:?}");
 }

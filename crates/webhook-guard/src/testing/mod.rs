@@ -10,6 +10,8 @@ mod hostile;
 pub mod http_client;
 pub mod process;
 mod signer;
+mod unreachable_store;
 
 pub use fixtures::*;
 pub use signer::{SignedRequest, Signer, SigningKey};
+pub use unreachable_store::UnreachableStore;
