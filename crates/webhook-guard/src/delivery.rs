@@ -18,6 +18,7 @@ pub struct Verified {
     pub(crate) header_id: Option<String>,
     pub(crate) key_index: usize,
     pub(crate) timestamp_bound: bool,
+    pub(crate) event_type_authenticated: bool,
 }
 
 impl Verified {
@@ -58,6 +59,19 @@ impl Verified {
     pub fn timestamp_bound(&self) -> bool {
         self.timestamp_bound
     }
+
+    /// Whether the event type, once parsed, comes from bytes the signature covers.
+    ///
+    /// `false` when the provider reads it from a header the sender does not sign
+    /// ([`Provider::event_type_header`](crate::Provider::event_type_header): GitHub's
+    /// `X-GitHub-Event`, Shopify's `X-Shopify-Topic`), so that a captured body re-sent under
+    /// another type verifies as that type; and for secret-in-body (Breakcold legacy), where
+    /// anyone who saw one delivery can change any part of the body. `true` for every other
+    /// preset, whose type is a field of the signed body, and for a [`crate::providers::Custom`] sender
+    /// with a signed scheme.
+    pub fn event_type_authenticated(&self) -> bool {
+        self.event_type_authenticated
+    }
 }
 
 impl fmt::Debug for Verified {
@@ -69,6 +83,7 @@ impl fmt::Debug for Verified {
             .field("header_id", &self.header_id)
             .field("key_index", &self.key_index)
             .field("timestamp_bound", &self.timestamp_bound)
+            .field("event_type_authenticated", &self.event_type_authenticated)
             .finish()
     }
 }
@@ -96,8 +111,20 @@ impl<E: Event> Delivery<E> {
     }
 
     /// The event's type name as sent.
+    ///
+    /// Not always authenticated: GitHub (`X-GitHub-Event`) and Shopify (`X-Shopify-Topic`) name
+    /// the type in a header their signature does not cover, so a captured `orders/create` body
+    /// re-sent with `X-Shopify-Topic: orders/paid` verifies as `orders/paid`. Check
+    /// [`event_type_authenticated`](Delivery::event_type_authenticated) and, where it is `false`
+    /// and a re-labelled delivery would do harm, that the body fits the type you act on.
     pub fn event_type(&self) -> &str {
         self.event.event_type()
+    }
+
+    /// Whether [`event_type`](Delivery::event_type) comes from bytes the signature covers; see
+    /// [`Verified::event_type_authenticated`].
+    pub fn event_type_authenticated(&self) -> bool {
+        self.verified.event_type_authenticated
     }
 
     /// The signed timestamp, when the scheme carries one.

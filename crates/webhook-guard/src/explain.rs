@@ -56,11 +56,16 @@ impl<P: Provider> Verifier<P> {
             SchemeKind::SecretInBody { field } => self.explain_secret_in_body(field, body, &mut lines),
         }
         match self.verify(headers, body.to_vec()) {
-            Ok(delivery) => lines.push(format!(
-                "result: accepted (id {}, event type {:?})",
-                delivery.id(),
-                crate::Event::event_type(delivery.event())
-            )),
+            Ok(delivery) => {
+                if let Some(name) = provider.event_type_header() {
+                    lines.push(format!("event type: from `{name}`, which the signature does not cover"));
+                }
+                lines.push(format!(
+                    "result: accepted (id {}, event type {:?})",
+                    delivery.id(),
+                    crate::Event::event_type(delivery.event())
+                ));
+            }
             Err(error) => lines.push(format!("result: rejected: {error}")),
         }
         Explanation { lines }
@@ -278,5 +283,19 @@ mod tests {
         let text = explain(AnyProvider::Botdog(Botdog::new()), BODY.as_bytes(), &[], 1_000);
         assert!(text.contains("headers: header `X-Webhook-Signature` is missing"), "{text}");
         assert!(text.contains("result: rejected: missing_signature"), "{text}");
+    }
+
+    #[test]
+    #[cfg(feature = "github")]
+    fn an_event_type_from_an_unsigned_header_is_pointed_out() {
+        let github = AnyProvider::from_name("github").unwrap();
+        let text = explain(github.clone(), BODY.as_bytes(), &signed(&github, BODY), 1_000);
+        assert!(
+            text.contains("event type: from `X-GitHub-Event`, which the signature does not cover\nresult: accepted"),
+            "{text}"
+        );
+        let botdog = AnyProvider::Botdog(Botdog::new());
+        let text = explain(botdog.clone(), BODY.as_bytes(), &signed(&botdog, BODY), 1_000);
+        assert!(text.contains("result: accepted") && !text.contains("event type: from"), "{text}");
     }
 }

@@ -35,6 +35,18 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
         &[]
     }
 
+    /// The header that names the event type without being signed (GitHub's `X-GitHub-Event`,
+    /// Shopify's `X-Shopify-Topic`), when [`parse_event`](Provider::parse_event) reads the type
+    /// there. `None`, the default, means the type comes from the body, which the signature covers.
+    ///
+    /// A provider whose `parse_event` reads the type from a header must name it here: it makes
+    /// [`Verified::event_type_authenticated`] `false`, and two different values of it make the
+    /// request malformed (400), as for [`id_headers`](Provider::id_headers): the type decides
+    /// what a handler does, and which copy the sender meant cannot be known.
+    fn event_type_header(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Turns a configured secret string into a key, the way this sender means it. The default
     /// takes the string's raw UTF-8 bytes.
     ///

@@ -98,6 +98,7 @@ impl<P: Provider> Verifier<P> {
             return Err(VerifyError::too_large(inner.body_limit));
         }
         let header_id = id_header(&inner.provider, headers)?;
+        refuse_conflicting_event_type(&inner.provider, headers)?;
         let window = scheme::check::Window { now: inner.clock.now_unix(), tolerance_secs: inner.tolerance.as_secs() };
         let checked = scheme::verify(inner.provider.scheme(), &inner.keyring, headers, body, window)?;
         Ok(Verified {
@@ -107,6 +108,8 @@ impl<P: Provider> Verifier<P> {
             header_id,
             key_index: checked.key_index,
             timestamp_bound: checked.timestamp_bound,
+            event_type_authenticated: inner.provider.event_type_header().is_none()
+                && inner.provider.scheme().authenticates_body(),
         })
     }
 
@@ -168,6 +171,21 @@ fn id_header<P: Provider, H: HeaderSource + ?Sized>(provider: &P, headers: &H) -
         }
     }
     Ok(found)
+}
+
+/// Refuses two different values of the provider's unsigned event-type header. The type decides
+/// what a handler does, and nothing says which copy the sender meant (the same rule as for
+/// signature and id headers).
+fn refuse_conflicting_event_type<P: Provider, H: HeaderSource + ?Sized>(
+    provider: &P,
+    headers: &H,
+) -> Result<(), VerifyError> {
+    match provider.event_type_header() {
+        Some(name) if crate::headers::single_value(headers, &[name]).is_err() => {
+            Err(VerifyError::malformed(name, "has two different values"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The fallback delivery id: `sha256:` and the lowercase hex SHA-256 of the body. A retry of the
@@ -238,7 +256,9 @@ impl<P: Provider> VerifierBuilder<P> {
     ///
     /// The first bad secret's [`ConfigError`]; [`ConfigError::NoUsableKey`] without keys;
     /// [`ConfigError::UnsupportedKey`] for an Ed25519 key with a scheme that has no Ed25519
-    /// signatures, or with secret-in-body.
+    /// signatures, or with secret-in-body; [`ConfigError::InvalidScheme`] for a scheme that reads
+    /// a timestamp no signed layout includes (see
+    /// [`SchemeBuilder::timestamp_header`](crate::scheme::SchemeBuilder::timestamp_header)).
     pub fn build(self) -> Result<Verifier<P>, ConfigError> {
         let keys = self.keys.into_iter().collect::<Result<Vec<_>, _>>()?;
         let name = self.provider.name();
@@ -252,6 +272,9 @@ impl<P: Provider> VerifierBuilder<P> {
         {
             return Err(ConfigError::UnsupportedKey { provider: name, key: "Ed25519 public" });
         }
+        // A timestamp checked against the clock but not signed would let a captured body through
+        // beside a fresh one: refuse it rather than claim replay protection.
+        self.provider.scheme().check_verifiable()?;
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keyring: Keyring::new(keys),

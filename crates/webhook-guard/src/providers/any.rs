@@ -99,6 +99,13 @@ macro_rules! any_provider {
                 }
             }
 
+            fn event_type_header(&self) -> Option<&'static str> {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.event_type_header(),)*
+                    Self::Custom(provider) => provider.event_type_header(),
+                }
+            }
+
             fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.parse_key(text),)*

@@ -15,6 +15,11 @@ use crate::{ConfigError, PayloadError, Provider, Verified};
 /// any `DeserializeOwned` type implementing [`Event`]), where to find the delivery id, and how
 /// long it retries.
 ///
+/// The scheme must sign what it reads: a timestamp header (or `t=` part) that no signed layout
+/// includes as `{t}` would be checked against the clock without being authenticated, so
+/// [`VerifierBuilder::build`](crate::VerifierBuilder::build) refuses it with
+/// [`ConfigError::InvalidScheme`]. The event type comes from the body, which the signature covers.
+///
 /// ```
 /// use webhook_guard::providers::Custom;
 /// use webhook_guard::scheme::{Encoding, Scheme, SignatureFormat};

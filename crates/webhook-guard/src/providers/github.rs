@@ -3,6 +3,9 @@
 //! No timestamp is signed, so GitHub deliveries have no replay protection beyond deduplication on
 //! `X-GitHub-Delivery`. GitHub does not retry failed deliveries by itself (they can be redelivered
 //! by hand from the settings page), hence a zero retry window.
+//!
+//! The event type (`X-GitHub-Event`) and delivery id (`X-GitHub-Delivery`) are not signed: see
+//! [`Github`].
 
 use std::time::Duration;
 
@@ -12,7 +15,20 @@ use crate::headers::HeaderSource;
 use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
 use crate::{PayloadError, Provider, Verified};
 
-/// The GitHub preset.
+/// Names the event type (`push`, `pull_request`, …); not signed.
+const EVENT_TYPE_HEADER: &str = "X-GitHub-Event";
+
+/// The GitHub preset: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body.
+///
+/// Only the body is signed (GitHub, "Validating webhook deliveries":
+/// <https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries>). No
+/// timestamp is signed, so there is no replay window. The event type travels in `X-GitHub-Event`
+/// and the delivery id in `X-GitHub-Delivery`, neither of them signed: whoever captured a
+/// delivery can re-send its body under another event type or another id, at any time, and it
+/// verifies. [`Delivery::event_type_authenticated`](crate::Delivery::event_type_authenticated) is
+/// `false` for every GitHub delivery; two different values of either header are refused (400).
+/// Where a re-labelled body would do harm, check that the body has the shape of the type you act
+/// on.
 #[derive(Debug, Clone)]
 pub struct Github {
     scheme: Scheme,
@@ -55,13 +71,19 @@ impl Provider for Github {
         Duration::ZERO
     }
 
-    /// The type is the `X-GitHub-Event` header (`push`, `pull_request`, …).
+    /// `X-GitHub-Delivery`, not signed.
     fn id_headers(&self) -> &'static [&'static str] {
         &["X-GitHub-Delivery"]
     }
 
+    /// `X-GitHub-Event`, not signed.
+    fn event_type_header(&self) -> Option<&'static str> {
+        Some(EVENT_TYPE_HEADER)
+    }
+
+    /// The type is the `X-GitHub-Event` header (`push`, `pull_request`, …).
     fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<JsonEvent, PayloadError> {
-        JsonEvent::parse(headers, body, TypeSource::Header("X-GitHub-Event"))
+        JsonEvent::parse(headers, body, TypeSource::Header(EVENT_TYPE_HEADER))
     }
 
     /// The `X-GitHub-Delivery` header (a GUID, kept on redelivery).

@@ -11,6 +11,10 @@ use crate::event::Event;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JsonEvent {
     /// The event type (`push`, `payment_intent.succeeded`, `event_callback`, `orders/create`).
+    ///
+    /// GitHub's (`X-GitHub-Event`) and Shopify's (`X-Shopify-Topic`) come from a header the
+    /// signature does not cover; Stripe's and Slack's from the signed body. See
+    /// [`Delivery::event_type_authenticated`](crate::Delivery::event_type_authenticated).
     pub event_type: String,
     /// The whole body.
     pub payload: serde_json::Value,
@@ -32,7 +36,10 @@ impl JsonEvent {
 /// Where a sender names the event type.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TypeSource {
-    /// A request header (GitHub's `X-GitHub-Event`, Shopify's `X-Shopify-Topic`).
+    /// A request header (GitHub's `X-GitHub-Event`, Shopify's `X-Shopify-Topic`). Such a header is
+    /// not signed: the provider must also name it in
+    /// [`Provider::event_type_header`](crate::Provider::event_type_header), so that the verifier
+    /// refuses two different values and the delivery reports its type as not authenticated.
     Header(&'static str),
     /// A top-level string field of the body (Stripe's and Slack's `type`).
     Field(&'static str),

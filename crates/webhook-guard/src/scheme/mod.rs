@@ -96,10 +96,22 @@ impl SignedScheme {
         matches!(&self.format, SignatureFormat::KeyValue { timestamp_key: Some(_), .. })
     }
 
-    pub(crate) fn has_timestamp(&self) -> bool {
+    /// Whether a timestamp is read from the request at all (a header, or a part of the signature
+    /// header), signed or not.
+    pub(crate) fn has_timestamp_source(&self) -> bool {
         self.timestamp_in_signature() || !self.timestamp_headers.is_empty()
     }
+
+    /// Whether the timestamp is bound into the MAC: some accepted layout includes `{t}`.
+    /// [`SchemeBuilder::build`] makes sure such a layout has a timestamp source.
+    pub(crate) fn has_timestamp(&self) -> bool {
+        self.contents.iter().any(SignedContent::uses_timestamp)
+    }
 }
+
+/// Why a [`crate::Verifier`] refuses a scheme that reads a timestamp no signed layout includes.
+const UNSIGNED_TIMESTAMP: &str =
+    "a timestamp is read but no signed layout includes `{t}`: it would not be authenticated";
 
 impl Scheme {
     /// Starts describing an HMAC-SHA256 scheme whose signature travels in `header`.
@@ -125,12 +137,44 @@ impl Scheme {
         Self { kind: SchemeKind::SecretInBody { field: field.into() } }
     }
 
-    /// Whether the scheme carries a timestamp (and so has replay protection).
+    /// Whether the scheme binds a timestamp into the MAC (a signed layout includes `{t}`), and so
+    /// has replay protection: a delivery is refused once its signed timestamp is outside the
+    /// verifier's tolerance.
+    ///
+    /// `false` for GitHub, Shopify and secret-in-body, and for a scheme that reads a timestamp
+    /// header but signs no layout with `{t}` (such a timestamp is not authenticated, and a
+    /// [`Verifier`](crate::Verifier) refuses the scheme). `true` for Pollybot's
+    /// `accepting_body_only()` reading, whose preferred layout is `{body}{t}`: a delivery that
+    /// matched the alternative body-only layout says so through
+    /// [`Verified::timestamp_bound`](crate::Verified::timestamp_bound).
     pub fn has_timestamp(&self) -> bool {
         match &self.kind {
             SchemeKind::Signed(signed) => signed.has_timestamp(),
             SchemeKind::SecretInBody { .. } => false,
         }
+    }
+
+    /// Refuses what a verifier must not use: a timestamp that is read and checked against the
+    /// clock but that no signed layout covers. Anyone could put a fresh timestamp beside a captured
+    /// body, so the check would promise replay protection it does not give. Pollybot's body-only
+    /// fallback is allowed: its preferred layout signs the timestamp, and each delivery says which
+    /// layout matched.
+    ///
+    /// A `testing::Signer` (feature `testing`) may still use such a scheme, to imitate a sender
+    /// that sends an unsigned timestamp.
+    pub(crate) fn check_verifiable(&self) -> Result<(), ConfigError> {
+        match &self.kind {
+            SchemeKind::Signed(signed) if signed.has_timestamp_source() && !signed.has_timestamp() => {
+                Err(ConfigError::InvalidScheme(UNSIGNED_TIMESTAMP))
+            }
+            SchemeKind::Signed(_) | SchemeKind::SecretInBody { .. } => Ok(()),
+        }
+    }
+
+    /// Whether the bytes a signature covers include the whole body. `false` for secret-in-body,
+    /// where anyone who saw one delivery can change the rest of its body.
+    pub(crate) fn authenticates_body(&self) -> bool {
+        matches!(self.kind, SchemeKind::Signed(_))
     }
 
     /// Whether the scheme can use Ed25519 public keys.
@@ -201,7 +245,10 @@ impl SchemeBuilder {
         self
     }
 
-    /// The timestamp travels in this header (call again to add an alias).
+    /// The timestamp travels in this header (call again to add an alias). A signed layout must
+    /// include it as `{t}`: a [`Verifier`](crate::Verifier) refuses a scheme whose timestamp is
+    /// read but not signed ([`ConfigError::InvalidScheme`]), because the replay check would then
+    /// accept a captured body beside a fresh timestamp.
     pub fn timestamp_header(mut self, header: impl Into<String>) -> Self {
         self.scheme.timestamp_headers.push(header.into());
         self
@@ -238,6 +285,11 @@ impl SchemeBuilder {
     ///
     /// [`ConfigError::InvalidScheme`] when no signed layout was given, a layout uses `{t}` or
     /// `{id}` with nowhere for it to come from, or a header name is empty.
+    ///
+    /// A timestamp source that no layout signs builds, so that a `testing::Signer` (feature
+    /// `testing`) can imitate a sender that sends one; [`VerifierBuilder::build`] refuses it.
+    ///
+    /// [`VerifierBuilder::build`]: crate::VerifierBuilder::build
     pub fn build(self) -> Result<Scheme, ConfigError> {
         let scheme = self.scheme;
         if scheme.contents.is_empty() {
@@ -247,7 +299,7 @@ impl SchemeBuilder {
         if names.clone().any(|name| http::HeaderName::from_bytes(name.as_bytes()).is_err()) {
             return Err(ConfigError::InvalidScheme("a header name is empty or not a valid header name"));
         }
-        if scheme.contents.iter().any(SignedContent::uses_timestamp) && !scheme.has_timestamp() {
+        if scheme.has_timestamp() && !scheme.has_timestamp_source() {
             return Err(ConfigError::InvalidScheme("`{t}` is signed but no timestamp source is set"));
         }
         if scheme.contents.iter().any(SignedContent::uses_id) && scheme.id_headers.is_empty() {

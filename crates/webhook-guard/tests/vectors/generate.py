@@ -1143,6 +1143,9 @@ def gen_github():
     add(s, "verify_only_non_json", "Verify-only accepts a correctly signed non-JSON body (no parsing).",
         secrets=[k1], headers=signed(k1, NON_JSON_BODY), body=NON_JSON_BODY, verify_only=True,
         expect={"ok": True, "id": DLV})
+    add(s, "event_header_not_signed",
+        "X-GitHub-Event is not signed: a captured push body re-sent as a release verifies as a release.",
+        secrets=[k1], headers=signed(k1, body, event="release"), body=body, expect=ok(DLV, "release"))
 
     # ---- rejected
     add(s, "tampered_body", "One byte of the body changed after signing is a signature mismatch.",
@@ -1174,6 +1177,10 @@ def gen_github():
         "Two X-GitHub-Delivery headers with different values are malformed.",
         secrets=[k1], headers=h + [["X-GitHub-Delivery", "9e1b0d5c-0000-11e3-81ab-4c9367dc0958"]],
         body=body, expect=err("malformed_signature"))
+    add(s, "duplicate_event_header_different",
+        "Two X-GitHub-Event headers with different values are malformed: the type is not signed.",
+        secrets=[k1], headers=h + [["X-GitHub-Event", "release"]], body=body,
+        expect=err("malformed_signature"))
     add(s, "reserialized_body", "A body re-serialized by a JSON library (signature over the original) is a mismatch.",
         secrets=[k1], headers=signed(k1, body), body=reserialize(body),
         expect=err("signature_mismatch"))
@@ -1513,6 +1520,9 @@ def gen_shopify():
     add(s, "verify_only_non_json", "Verify-only accepts a correctly signed non-JSON body (no parsing).",
         secrets=[k1], headers=signed(k1, NON_JSON_BODY), body=NON_JSON_BODY, verify_only=True,
         expect={"ok": True, "id": WID})
+    add(s, "topic_not_signed",
+        "X-Shopify-Topic is not signed: a captured orders/create body re-sent as orders/paid verifies as orders/paid.",
+        secrets=[k1], headers=signed(k1, body, topic="orders/paid"), body=body, expect=ok(WID, "orders/paid"))
 
     # ---- rejected
     add(s, "tampered_body", "One byte of the body changed after signing is a signature mismatch.",
@@ -1539,6 +1549,10 @@ def gen_shopify():
         "Two X-Shopify-Webhook-Id headers with different values are malformed.",
         secrets=[k1], headers=h + [["X-Shopify-Webhook-Id", "00000000-0000-4000-8000-000000000000"]],
         body=body, expect=err("malformed_signature"))
+    add(s, "duplicate_topic_header_different",
+        "Two X-Shopify-Topic headers with different values are malformed: the topic is not signed.",
+        secrets=[k1], headers=h + [["X-Shopify-Topic", "orders/paid"]], body=body,
+        expect=err("malformed_signature"))
     add(s, "reserialized_body", "A body re-serialized by a JSON library (signature over the original) is a mismatch.",
         secrets=[k1], headers=signed(k1, body), body=reserialize(body),
         expect=err("signature_mismatch"))
@@ -1718,11 +1732,12 @@ def check_signature(v, body):
     if p == "github":
         sv = single(hs, "X-Hub-Signature-256")
         dlv = single(hs, "X-GitHub-Delivery")
+        event_type = single(hs, "X-GitHub-Event")
         if sv is None:
             raise Reject("missing_signature")
         if not any_match([dec_hex(prefixed(sv, "sha256="))], raw_keys, body):
             raise Reject("signature_mismatch")
-        return {"delivery_id": dlv, "event_type": single(hs, "X-GitHub-Event")}
+        return {"delivery_id": dlv, "event_type": event_type}
     if p == "stripe":
         sv = single(hs, "Stripe-Signature")
         if sv is None:
@@ -1741,11 +1756,12 @@ def check_signature(v, body):
     if p == "shopify":
         sv = single(hs, "X-Shopify-Hmac-Sha256")
         wid = single(hs, "X-Shopify-Webhook-Id")
+        event_type = single(hs, "X-Shopify-Topic")
         if sv is None:
             raise Reject("missing_signature")
         if not any_match([dec_b64(sv, 32)], raw_keys, body):
             raise Reject("signature_mismatch")
-        return {"delivery_id": wid, "event_type": single(hs, "X-Shopify-Topic")}
+        return {"delivery_id": wid, "event_type": event_type}
     raise AssertionError(p)
 
 
