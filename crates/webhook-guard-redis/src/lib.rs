@@ -52,16 +52,13 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, FromRedisValue, Script, ToRedisArgs};
-use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, StoreError};
+use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, StoreError, clamp_duration};
 
 /// The default per-call timeout: 2 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The value of a completed id. Tokens are 32 hex digits, so no token can equal it.
 pub const COMPLETED: &str = "completed";
-
-/// The largest `PX` sent (about 1,100 years): Redis refuses expiries that overflow its clock.
-const MAX_PX: u64 = 1 << 45;
 
 /// Acquired → `{0}`; completed → `{1}`; in flight → `{2, pttl}`.
 static CLAIM: LazyLock<Script> = LazyLock::new(|| {
@@ -189,9 +186,11 @@ impl RedisStore {
     }
 }
 
-/// Whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most [`MAX_PX`].
+/// Whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most
+/// [`MAX_DURATION`](webhook_guard::dedup::MAX_DURATION) (Redis refuses expiries that overflow its
+/// clock).
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(MAX_PX).clamp(1, MAX_PX)
+    u64::try_from(clamp_duration(duration).as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 impl DedupStore for RedisStore {

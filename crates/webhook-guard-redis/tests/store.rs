@@ -121,6 +121,11 @@ async fn the_completed_marker_is_never_a_token_and_extreme_durations_are_clamped
     assert!(!store.complete("k", &marker, TTL).await.unwrap());
     assert_eq!(store.claim("k", LEASE).await.unwrap(), Claim::Completed);
 
+    // A lease of `Duration::MAX` is clamped too: the id is in flight, and its holder completes it.
+    let token = acquire(&store, "max", Duration::MAX).await;
+    assert!(matches!(store.claim("max", LEASE).await.unwrap(), Claim::InFlight { .. }));
+    assert!(store.complete("max", &token, TTL).await.unwrap());
+
     // A zero lease is one millisecond (Redis refuses `PX 0`).
     let _token = acquire(&store, "zero", Duration::ZERO).await;
     tokio::time::sleep(Duration::from_millis(5)).await;

@@ -66,8 +66,10 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Self::Event, PayloadError>;
 
     /// The delivery id to deduplicate on, when the sender provides or implies one. When this returns
-    /// `None` the verifier uses `sha256:<hex of the body's SHA-256>`, which is stable across
-    /// retries of the same bytes.
+    /// `None` or an empty id, the verifier uses `sha256:<hex of the body's SHA-256>`, which is
+    /// stable across retries of the same bytes. Prefer an id covered by the signature over one in
+    /// an unsigned header, and end an id derived from body fields with a digest of the body (see
+    /// [`crate::delivery_id`]).
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,
         headers: &H,

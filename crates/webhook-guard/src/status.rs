@@ -27,6 +27,11 @@ use crate::error::{VerifyError, VerifyErrorKind};
 /// The header that marks the answer to a duplicate of a completed delivery.
 pub const DUPLICATE_HEADER: HeaderName = HeaderName::from_static("webhook-guard-duplicate");
 
+/// The longest `Retry-After` sent, in seconds: one day. A longer wait (a lease or a fail-closed
+/// policy of `Duration::MAX`) is sent as this: senders cap their own schedules (Svix's last retry
+/// waits 10 h), and asking for more only risks the sender giving up on the delivery.
+pub const MAX_RETRY_AFTER_SECS: u64 = 24 * 3600;
+
 /// Why a delivery was answered without calling the handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -123,9 +128,9 @@ impl Rejection {
     pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
         let mut headers = vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
         if let Some(retry_after) = self.retry_after {
-            // Whole seconds, rounded up, at least 1 (RFC 9110 §10.2.3).
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            headers.push((RETRY_AFTER, HeaderValue::from(secs.max(1))));
+            // Whole seconds, rounded up, at least 1 (RFC 9110 §10.2.3), at most a day.
+            let secs = retry_after.as_secs().saturating_add(u64::from(retry_after.subsec_nanos() > 0));
+            headers.push((RETRY_AFTER, HeaderValue::from(secs.clamp(1, MAX_RETRY_AFTER_SECS))));
         }
         if self.kind == RejectionKind::DuplicateCompleted {
             headers.push((DUPLICATE_HEADER, HeaderValue::from_static("completed")));
@@ -279,6 +284,14 @@ mod tests {
         assert_eq!(rejection.status(), 503);
         assert_eq!(header(&rejection, "retry-after").as_deref(), Some("1"));
         assert_eq!(body(&rejection)["error"], "store_unavailable");
+    }
+
+    #[test]
+    fn retry_after_is_clamped_to_a_day_without_overflowing() {
+        let rejection = Rejection::store_unavailable(Duration::MAX);
+        assert_eq!(header(&rejection, "retry-after").as_deref(), Some("86400"));
+        let rejection = Rejection::in_flight(Duration::from_secs(86_399) + Duration::from_millis(1));
+        assert_eq!(header(&rejection, "retry-after").as_deref(), Some("86400"));
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, SystemClock};
 use crate::delivery::{Delivery, Verified};
+use crate::delivery_id::body_digest_id;
 use crate::error::{ConfigError, VerifyError};
 use crate::headers::HeaderSource;
 use crate::provider::Provider;
@@ -128,7 +128,11 @@ impl<P: Provider> Verifier<P> {
         let verified = self.verify_signature(headers, &body)?;
         let provider = &self.inner.provider;
         let event = provider.parse_event(headers, &body).map_err(VerifyError::payload)?;
-        let id = provider.delivery_id(headers, &verified, &event, &body).unwrap_or_else(|| body_digest_id(&body));
+        // An empty id is no id: two different events sent with `"id": ""` must not share a key.
+        let id = provider
+            .delivery_id(headers, &verified, &event, &body)
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| body_digest_id(&body));
         Ok(Delivery { id, verified, event, body })
     }
 
@@ -186,12 +190,6 @@ fn refuse_conflicting_event_type<P: Provider, H: HeaderSource + ?Sized>(
         }
         _ => Ok(()),
     }
-}
-
-/// The fallback delivery id: `sha256:` and the lowercase hex SHA-256 of the body. A retry of the
-/// same bytes gets the same id; it is authenticated because the body is.
-pub fn body_digest_id(body: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(body)))
 }
 
 /// Configures a [`Verifier`]; see [`Verifier::builder`].

@@ -198,3 +198,67 @@ async fn finishing_completes_even_if_the_response_future_is_dropped_while_waitin
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(admit_status(&guard, "finish_dropped_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
 }
+
+/// A signed Botdog delivery whose body is `body` exactly.
+fn signed(body: &str) -> (Vec<(String, String)>, Bytes) {
+    let signer = Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[SECRET]).unwrap();
+    (signer.sign_delivery(body.as_bytes(), now(), "", None).headers, Bytes::from(body.to_owned()))
+}
+
+#[tokio::test]
+async fn a_ttl_and_lease_of_duration_max_complete_the_claim_instead_of_panicking() {
+    let guard = guard(Dedup::new(MemoryStore::default()).ttl(Duration::MAX).lease(Duration::MAX));
+    let claim = admit_status(&guard, "forever_1").await.unwrap().unwrap();
+    assert_eq!(admit_status(&guard, "forever_1").await.unwrap_err(), RejectionKind::InFlight);
+    claim.finish(StatusCode::OK).await;
+    assert_eq!(admit_status(&guard, "forever_1").await.unwrap_err(), RejectionKind::DuplicateCompleted);
+}
+
+#[tokio::test]
+async fn a_retry_after_of_duration_max_is_a_clamped_header_not_an_overflow() {
+    let (headers, body) = delivery("store_max_1");
+    let closed =
+        guard(Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailClosed { retry_after: Duration::MAX }));
+    let rejection = closed.admit(&headers, body).await.unwrap_err();
+    assert_eq!(rejection.status(), 503);
+    let retry_after = rejection.headers().into_iter().find(|(name, _)| name == "retry-after").unwrap().1;
+    assert_eq!(retry_after, "86400");
+}
+
+#[tokio::test]
+async fn two_different_events_with_an_empty_id_are_two_deliveries() {
+    let guard = guard(Dedup::new(MemoryStore::default()));
+    let first = r#"{"id":"","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:30Z"}"#;
+    let second = r#"{"id":"","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:31Z"}"#;
+    let mut keys = Vec::new();
+    for body in [first, second] {
+        let (headers, body) = signed(body);
+        let admitted = guard.admit(&headers, body).await.expect("a different event is not a duplicate");
+        assert!(admitted.delivery.id().starts_with("sha256:"), "{}", admitted.delivery.id());
+        let claim = admitted.claim.unwrap();
+        keys.push(claim.key().to_owned());
+        claim.finish(StatusCode::OK).await;
+    }
+    assert_ne!(keys[0], keys[1]);
+    // The same bytes again are still a duplicate (the body digest is stable across retries).
+    let (headers, body) = signed(first);
+    assert_eq!(guard.admit(&headers, body).await.unwrap_err().kind(), RejectionKind::DuplicateCompleted);
+}
+
+#[tokio::test]
+async fn an_id_over_256_bytes_is_hashed_into_the_dedup_key() {
+    let guard = guard(Dedup::new(MemoryStore::default()).namespace("app"));
+    let long = "x".repeat(16 * 1024);
+    let claim = admit_status(&guard, &long).await.unwrap().unwrap();
+    let key = claim.key().to_owned();
+    assert!(key.len() <= 256 + "app:botdog:".len(), "{} bytes", key.len());
+    assert!(key.starts_with("app:botdog:sha256-id:"), "{key}");
+    claim.finish(StatusCode::OK).await;
+    assert_eq!(admit_status(&guard, &long).await.unwrap_err(), RejectionKind::DuplicateCompleted);
+    // A different long id is a different key, and an id of exactly 256 bytes is kept as it is.
+    let other = admit_status(&guard, &"y".repeat(16 * 1024)).await.unwrap().unwrap();
+    assert_ne!(other.key(), key);
+    let edge = "z".repeat(256);
+    let claim = admit_status(&guard, &edge).await.unwrap().unwrap();
+    assert_eq!(claim.key(), format!("app:botdog:{edge}"));
+}

@@ -1,67 +1,115 @@
-//! [`MemoryStore`]: deduplication in this process, bounded and expiring, on moka.
+//! [`MemoryStore`]: deduplication in this process, bounded and expiring.
+//!
+//! Why not a general-purpose cache (moka, as before): a cache's admission policy (TinyLFU) keeps
+//! the entries seen most often and refuses newcomers seen less, which is the opposite of what
+//! deduplication needs. A fresh claim, seen once, lost to old completed ids, so at capacity a
+//! retry racing its first attempt ran the handler again while ids older than any retry window
+//! stayed. Here the order is explicit: ids are forgotten least recently claimed or completed
+//! first, and claims in flight only when no completed id is left to forget.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use moka::notification::RemovalCause;
-use moka::ops::compute::Op;
-use moka::policy::Expiry;
-use moka::sync::Cache;
+use hashlink::LinkedHashMap;
 
-use super::{Claim, ClaimToken, DedupStore, StoreError};
+use super::{Claim, ClaimToken, DedupStore, StoreError, clamp_duration};
 
-/// The state of one id. Each state carries its own deadline; the cache's expiry reads it.
-#[derive(Debug, Clone)]
-enum State {
-    InFlight { token: ClaimToken, until: Instant },
-    Completed { until: Instant },
+/// How many expired entries one operation sweeps from the old end of each list: more than the one
+/// entry an operation can add, so expired ids never pile up, and few enough that no single call
+/// pays for a burst of expiries.
+const SWEEP_PER_OPERATION: usize = 4;
+
+/// A claim in flight.
+#[derive(Debug)]
+struct InFlight {
+    token: ClaimToken,
+    until: Instant,
 }
 
-impl State {
-    fn until(&self) -> Instant {
-        match self {
-            Self::InFlight { until, .. } | Self::Completed { until } => *until,
+/// Both lists keep insertion order: the front is the least recently claimed (or completed) id.
+/// A key is in at most one of them.
+#[derive(Debug)]
+struct Entries {
+    in_flight: LinkedHashMap<Box<str>, InFlight>,
+    completed: LinkedHashMap<Box<str>, Instant>,
+    capacity: usize,
+    evicted_live: u64,
+}
+
+impl Entries {
+    fn len(&self) -> usize {
+        self.in_flight.len() + self.completed.len()
+    }
+
+    /// Drops a few expired entries from the old end of each list.
+    fn sweep(&mut self, now: Instant) {
+        for _ in 0..SWEEP_PER_OPERATION {
+            match self.completed.front() {
+                Some((_, until)) if *until <= now => self.completed.pop_front(),
+                _ => break,
+            };
+        }
+        for _ in 0..SWEEP_PER_OPERATION {
+            match self.in_flight.front() {
+                Some((_, claim)) if claim.until <= now => self.in_flight.pop_front(),
+                _ => break,
+            };
         }
     }
-}
 
-struct UntilExpiry;
-
-impl Expiry<String, State> for UntilExpiry {
-    fn expire_after_create(&self, _: &String, state: &State, now: Instant) -> Option<Duration> {
-        Some(state.until().saturating_duration_since(now))
-    }
-
-    fn expire_after_update(&self, _: &String, state: &State, now: Instant, _: Option<Duration>) -> Option<Duration> {
-        Some(state.until().saturating_duration_since(now))
+    /// Forgets ids until the store is within its capacity: the least recently completed first,
+    /// then, only when no completed id is left, the least recently claimed.
+    fn evict_over_capacity(&mut self, now: Instant) {
+        while self.len() > self.capacity {
+            let until = match self.completed.pop_front() {
+                Some((_, until)) => until,
+                None => match self.in_flight.pop_front() {
+                    Some((_, claim)) => claim.until,
+                    None => return,
+                },
+            };
+            if until > now {
+                self.evicted_live += 1;
+            }
+        }
     }
 }
 
 /// Delivery ids kept in this process: for a receiver that runs as one instance.
 ///
-/// Bounded: at most `capacity` ids (in flight or completed). When capacity forces out an id that
-/// is still within its lease or ttl, the store counts it ([`MemoryStore::evicted_live`]): such an
-/// id, delivered again, is processed again. Size the capacity for the sender's retry window (for
-/// example 72 h of deliveries); each entry costs about 150 bytes plus its key. Each operation is
-/// atomic per key (moka's `and_compute_with`). Cloning shares the store.
+/// Bounded: at most `capacity` ids, in flight or completed. At capacity it forgets the ids least
+/// recently claimed or completed first, and a claim in flight only when no completed id is left
+/// to forget (a duplicate lookup does not count as use). Forgetting an id still within its lease
+/// or ttl is counted ([`MemoryStore::evicted_live`]): such an id, delivered again, is processed
+/// again.
+///
+/// **Sizing.** Every id must stay for the sender's whole retry window, so the capacity must be at
+/// least *ids per second × ttl*: the default ttl of 72 h ([`DEFAULT_TTL`](super::DEFAULT_TTL))
+/// at 4 deliveries per second is about 1 M ids, the default capacity. Each id costs about
+/// 100 bytes plus its key (a Botdog key is ~50 bytes). When `evicted_live` grows, raise the
+/// capacity or move to a shared store.
+///
+/// Each operation is atomic (one lock around both lists; it is held for a hash lookup and an
+/// insert, never across an `.await`). Cloning shares the store.
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<String, State>,
-    evicted_live: Arc<AtomicU64>,
+    entries: Arc<Mutex<Entries>>,
 }
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let entries = self.lock();
         f.debug_struct("MemoryStore")
-            .field("entries", &self.cache.entry_count())
-            .field("evicted_live", &self.evicted_live())
+            .field("in_flight", &entries.in_flight.len())
+            .field("completed", &entries.completed.len())
+            .field("capacity", &entries.capacity)
+            .field("evicted_live", &entries.evicted_live)
             .finish()
     }
 }
 
-/// The default capacity: one million ids.
+/// The default capacity: one million ids, 72 h of deliveries at about 4 per second.
 pub const DEFAULT_CAPACITY: u64 = 1_000_000;
 
 impl Default for MemoryStore {
@@ -71,32 +119,27 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity` ids.
+    /// A store holding at most `capacity` ids (at least one). See the type's docs for sizing.
     pub fn new(capacity: u64) -> Self {
-        let evicted_live = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&evicted_live);
-        let cache = Cache::builder()
-            .max_capacity(capacity)
-            .expire_after(UntilExpiry)
-            .eviction_listener(move |_key, state: State, cause| {
-                if cause == RemovalCause::Size && state.until() > Instant::now() {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-            .build();
-        Self { cache, evicted_live }
+        let capacity = usize::try_from(capacity).unwrap_or(usize::MAX).max(1);
+        let entries =
+            Entries { in_flight: LinkedHashMap::new(), completed: LinkedHashMap::new(), capacity, evicted_live: 0 };
+        Self { entries: Arc::new(Mutex::new(entries)) }
     }
 
-    /// How many ids were forced out by capacity while still within their lease or ttl.
+    fn lock(&self) -> MutexGuard<'_, Entries> {
+        // No code panics while holding the lock; a poisoned lock still holds consistent lists.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many ids were forgotten for capacity while still within their lease or ttl.
     pub fn evicted_live(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.evicted_live.load(Ordering::Relaxed)
+        self.lock().evicted_live
     }
 
-    /// How many ids the store holds (approximate until pending maintenance has run).
+    /// How many ids the store holds, in flight or completed (expired ones not yet swept included).
     pub fn len(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.entry_count()
+        u64::try_from(self.lock().len()).unwrap_or(u64::MAX)
     }
 
     /// Whether the store holds no id.
@@ -105,58 +148,82 @@ impl MemoryStore {
     }
 
     /// The synchronous claim, shared by the trait's async one and the benchmark.
+    ///
+    /// # Errors
+    ///
+    /// When the system's random source fails to draw a token.
     pub fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let now = Instant::now();
-        let mut answer = Ok(Claim::Completed);
-        self.cache.entry(key.to_owned()).and_compute_with(|entry| match entry.map(|e| e.into_value()) {
-            Some(State::Completed { until }) if until > now => Op::Nop,
-            Some(State::InFlight { until, .. }) if until > now => {
-                answer = Ok(Claim::InFlight { retry_after: until - now });
-                Op::Nop
+        let mut entries = self.lock();
+        entries.sweep(now);
+        match entries.completed.get(key) {
+            Some(until) if *until > now => return Ok(Claim::Completed),
+            Some(_) => {
+                entries.completed.remove(key);
             }
-            // Absent, or expired but not yet swept. The token is drawn only here: duplicates, the
-            // common case under retries, cost no trip to the random source.
-            _ => match ClaimToken::random() {
-                Ok(token) => {
-                    answer = Ok(Claim::Acquired(token.clone()));
-                    Op::Put(State::InFlight { token, until: now + lease })
-                }
-                Err(error) => {
-                    answer = Err(error);
-                    Op::Nop
-                }
-            },
-        });
-        answer
+            None => {}
+        }
+        match entries.in_flight.get(key) {
+            Some(claim) if claim.until > now => return Ok(Claim::InFlight { retry_after: claim.until - now }),
+            Some(_) => {
+                entries.in_flight.remove(key);
+            }
+            None => {}
+        }
+        // The token is drawn only here: duplicates, the common case under retries, cost no trip to
+        // the random source.
+        let token = ClaimToken::random()?;
+        let until = deadline(now, lease);
+        entries.in_flight.insert(key.into(), InFlight { token: token.clone(), until });
+        entries.evict_over_capacity(now);
+        Ok(Claim::Acquired(token))
     }
 
     /// The synchronous compare-and-set to completed.
     pub fn complete_now(&self, key: &str, token: &ClaimToken, ttl: Duration) -> bool {
         let now = Instant::now();
-        let mut done = false;
-        self.cache.entry(key.to_owned()).and_compute_with(|entry| match entry.map(|e| e.into_value()) {
-            Some(State::InFlight { token: held, until }) if held == *token && until > now => {
-                done = true;
-                Op::Put(State::Completed { until: now + ttl })
-            }
-            _ => Op::Nop,
-        });
-        done
+        let mut entries = self.lock();
+        entries.sweep(now);
+        if !holds(&entries, key, token, now) {
+            return false;
+        }
+        entries.in_flight.remove(key);
+        entries.completed.insert(key.into(), deadline(now, ttl));
+        true
     }
 
     /// The synchronous compare-and-delete.
     pub fn release_now(&self, key: &str, token: &ClaimToken) -> bool {
         let now = Instant::now();
-        let mut done = false;
-        self.cache.entry(key.to_owned()).and_compute_with(|entry| match entry.map(|e| e.into_value()) {
-            Some(State::InFlight { token: held, until }) if held == *token && until > now => {
-                done = true;
-                Op::Remove
-            }
-            _ => Op::Nop,
-        });
-        done
+        let mut entries = self.lock();
+        entries.sweep(now);
+        if !holds(&entries, key, token, now) {
+            return false;
+        }
+        entries.in_flight.remove(key);
+        true
     }
+}
+
+/// Whether `token` holds a live claim on `key`.
+fn holds(entries: &Entries, key: &str, token: &ClaimToken, now: Instant) -> bool {
+    entries.in_flight.get(key).is_some_and(|claim| claim.token == *token && claim.until > now)
+}
+
+/// `now + duration`, clamped to [`MAX_DURATION`](super::MAX_DURATION) and to what the platform's
+/// clock can represent: a ttl of `Duration::MAX` means "as long as possible", never a panic.
+fn deadline(now: Instant, duration: Duration) -> Instant {
+    let duration = clamp_duration(duration);
+    now.checked_add(duration).unwrap_or_else(|| {
+        // Halve until it fits: platforms differ in how far an Instant reaches.
+        let mut step = duration;
+        loop {
+            step /= 2;
+            if let Some(until) = now.checked_add(step) {
+                break until;
+            }
+        }
+    })
 }
 
 impl DedupStore for MemoryStore {
@@ -262,5 +329,82 @@ mod tests {
             });
             assert_eq!(winners, 1, "trial {trial}");
         }
+    }
+
+    /// The realistic pattern at capacity: a receiver full of completed ids keeps taking new
+    /// deliveries; every retry of the newest ones must be recognised.
+    #[test]
+    fn at_capacity_the_newest_ids_are_kept_and_the_oldest_forgotten() {
+        let store = MemoryStore::new(64);
+        for n in 0..10_000 {
+            let key = format!("old{n}");
+            let token = acquired(store.claim_now(&key, LEASE).unwrap());
+            assert!(store.complete_now(&key, &token, TTL));
+            // Old ids are looked up again now and then (duplicates), as real traffic does.
+            if n % 3 == 0 {
+                assert_eq!(store.claim_now(&key, LEASE).unwrap(), Claim::Completed);
+            }
+        }
+        let mut in_flight = Vec::new();
+        for n in 0..48 {
+            let key = format!("new{n}");
+            let token = acquired(store.claim_now(&key, LEASE).unwrap());
+            if n % 4 == 0 {
+                in_flight.push(key);
+            } else {
+                assert!(store.complete_now(&key, &token, TTL), "{key} lost its claim before completing");
+            }
+        }
+        for n in 0..48 {
+            let key = format!("new{n}");
+            let retry = store.claim_now(&key, LEASE).unwrap();
+            if in_flight.contains(&key) {
+                assert!(matches!(retry, Claim::InFlight { .. }), "{key}: {retry:?}");
+            } else {
+                assert_eq!(retry, Claim::Completed, "{key}");
+            }
+        }
+        assert!(store.len() <= 64, "{} entries", store.len());
+        // The oldest ids went first.
+        assert!(matches!(store.claim_now("old0", LEASE).unwrap(), Claim::Acquired(_)));
+    }
+
+    #[test]
+    fn at_capacity_an_in_flight_claim_outlives_every_completed_id() {
+        let store = MemoryStore::new(64);
+        let first = acquired(store.claim_now("slow", LEASE).unwrap());
+        for n in 0..5_000 {
+            let key = format!("k{n}");
+            let token = acquired(store.claim_now(&key, LEASE).unwrap());
+            assert!(store.complete_now(&key, &token, TTL));
+        }
+        // The sender's retry racing the slow first attempt is still held off...
+        assert!(matches!(store.claim_now("slow", LEASE).unwrap(), Claim::InFlight { .. }));
+        // ...and the first attempt can still complete.
+        assert!(store.complete_now("slow", &first, TTL));
+        assert_eq!(store.claim_now("slow", LEASE).unwrap(), Claim::Completed);
+    }
+
+    #[test]
+    fn at_capacity_with_only_claims_in_flight_the_least_recently_claimed_goes() {
+        let store = MemoryStore::new(4);
+        for n in 0..6 {
+            acquired(store.claim_now(&format!("k{n}"), LEASE).unwrap());
+        }
+        assert_eq!(store.len(), 4);
+        assert!(matches!(store.claim_now("k0", LEASE).unwrap(), Claim::Acquired(_)));
+        assert!(matches!(store.claim_now("k5", LEASE).unwrap(), Claim::InFlight { .. }));
+        assert!(store.evicted_live() >= 2);
+    }
+
+    #[test]
+    fn durations_up_to_the_maximum_are_clamped_not_a_panic() {
+        let store = MemoryStore::new(100);
+        let token = acquired(store.claim_now("k", Duration::MAX).unwrap());
+        assert!(matches!(store.claim_now("k", LEASE).unwrap(), Claim::InFlight { .. }));
+        assert!(store.complete_now("k", &token, Duration::MAX));
+        assert_eq!(store.claim_now("k", Duration::MAX).unwrap(), Claim::Completed);
+        let token = acquired(store.claim_now("other", Duration::MAX).unwrap());
+        assert!(store.release_now("other", &token));
     }
 }

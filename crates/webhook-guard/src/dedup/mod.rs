@@ -190,6 +190,17 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// How long a completed id is kept by default: 72 hours, more than every preset's retry window.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
 
+/// The longest lease or ttl a store is asked to keep: 100 years. Longer durations, up to
+/// `Duration::MAX`, mean "as long as possible" and are clamped to this, by [`Dedup`] and by every
+/// store, so no deadline computation can overflow a clock (an `Instant` in memory, Redis's
+/// millisecond expiry).
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `duration`, at most [`MAX_DURATION`]. Stores call it on every lease and ttl they are given.
+pub fn clamp_duration(duration: Duration) -> Duration {
+    duration.min(MAX_DURATION)
+}
+
 impl Dedup {
     /// Deduplicates on `store` with the defaults: namespace `webhook-guard`, lease
     /// [`DEFAULT_LEASE`], ttl [`DEFAULT_TTL`], fail closed with `Retry-After: 30`.
@@ -216,18 +227,21 @@ impl Dedup {
     }
 
     /// How long a claim holds an id before another delivery of it may claim again. Must exceed the
-    /// handler's longest run.
+    /// handler's longest run. Clamped to [`MAX_DURATION`].
     #[must_use]
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
+        self.lease = clamp_duration(lease);
         self
     }
 
     /// How long a completed id is kept. [`Guard::with_dedup`] refuses a ttl shorter than the
-    /// provider's retry window.
+    /// provider's retry window. Clamped to [`MAX_DURATION`].
+    ///
+    /// The store must be able to hold every id for this long: for [`MemoryStore`], a capacity of
+    /// at least *deliveries per second × ttl* (see its docs).
     #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
+        self.ttl = clamp_duration(ttl);
         self
     }
 
@@ -238,9 +252,12 @@ impl Dedup {
         self
     }
 
-    /// The key of a delivery: `{namespace}:{provider}:{id}`.
+    /// The key of a delivery: `{namespace}:{provider}:{id}`, where an id longer than
+    /// [`MAX_ID_LEN`](crate::delivery_id::MAX_ID_LEN) bytes is replaced by
+    /// `sha256-id:<hex of its SHA-256>`, so no sender (nor a replay with a forged unsigned id
+    /// header) can make a store keep arbitrarily long keys.
     pub fn key(&self, provider: &str, id: &str) -> String {
-        format!("{}:{provider}:{id}", self.namespace)
+        format!("{}:{provider}:{}", self.namespace, crate::delivery_id::key_part(id))
     }
 
     /// The completed-id ttl.

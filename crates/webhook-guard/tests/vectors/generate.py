@@ -86,6 +86,17 @@ def sha256_id(body):
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+def derived_id(parts, body):
+    """An id derived from body fields ends with 32 hex digits of the body's SHA-256, so two
+    different deliveries sharing those fields never share an id (DESIGN.md, Dedup: Ids)."""
+    return parts + ":" + hashlib.sha256(body).hexdigest()[:32]
+
+
+# Senders whose ids are derived from body fields: `expect` ids written as the fields alone get the
+# body digest appended by `add`, so each vector states the readable part.
+DERIVED_ID_SCHEMES = ("pollybot", "breakcold-legacy")
+
+
 def compact(obj):
     """How the senders serialize: compact, key order as written, UTF-8 (not \\u escapes)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -144,6 +155,8 @@ def add(scheme, name, description, *, secrets, headers, body, expect, now=NOW,
     assert name not in VECTORS.setdefault(scheme, {}), (scheme, name)
     assert description.endswith(".") and "\n" not in description
     body = b(body)
+    if scheme in DERIVED_ID_SCHEMES and "id" in expect and not expect["id"].startswith("sha256:"):
+        expect = dict(expect, id=derived_id(expect["id"], body))
     v = {
         "description": description,
         "provider": scheme,
@@ -212,6 +225,9 @@ def gen_botdog():
     add(s, "uppercase_hex", "An uppercase hex signature is accepted.",
         secrets=[k1], headers=hdrs(f"t={t},s={sig(k1, t, body).upper()}"), body=body,
         expect=ok(eid, et))
+    empty_id = compact(dict(base, id=""))
+    add(s, "empty_id_uses_body_digest", "An empty id is no id: the id is the body digest, not the empty string.",
+        secrets=[k1], headers=signed(k1, t, empty_id), body=empty_id, expect=ok(sha256_id(empty_id), et))
     add(s, "header_name_lowercase", "The signature header name matches case-insensitively (all lowercase).",
         secrets=[k1], headers=signed(k1, t, body, "x-webhook-signature"), body=body,
         expect=ok(eid, et))
@@ -435,13 +451,18 @@ def gen_pollybot():
         secrets=[k1, k2], headers=signed(k2, t, body), body=body, expect=ok(eid, et))
     unk = compact({"event": "CHATBOT_PUBLISHED", "timestamp": T, "data": {"id": "cb_9f2"},
                    "chatbotId": "cb_9f2"})
-    add(s, "unknown_event_type", "An unknown event (CHATBOT_PUBLISHED) is accepted; its id is event:data.id:timestamp.",
+    add(s, "unknown_event_type", "An unknown event (CHATBOT_PUBLISHED) is accepted; its id is event:data.id:timestamp:body digest.",
         secrets=[k1], headers=signed(k1, t, unk), body=unk,
         expect=ok(f"CHATBOT_PUBLISHED:cb_9f2:{T}", "CHATBOT_PUBLISHED"))
     mini = compact({"event": "LEAD_CREATED", "timestamp": T, "data": {"id": "lead_min"}})
     add(s, "minimal_lead", "A LEAD_CREATED with only data.id in data is accepted.",
         secrets=[k1], headers=signed(k1, t, mini), body=mini,
         expect=ok(f"LEAD_CREATED:lead_min:{T}", "LEAD_CREATED"))
+    update = compact(dict(base, event="LEAD_UPDATED", data=dict(base["data"], status="qualified")))
+    add(s, "same_lead_same_second_other_body",
+        "A LEAD_UPDATED of the same lead in the same second gets its own id (the body digest part differs).",
+        secrets=[k1], headers=signed(k1, t, update), body=update,
+        expect=ok(f"LEAD_UPDATED:lead_123:{T}", "LEAD_UPDATED"))
     retry_body = compact(dict(base, timestamp=1763630000))
     tr = str(NOW - 5)
     add(s, "id_uses_body_timestamp",
@@ -574,6 +595,7 @@ def gen_breakcold():
     k1 = "bc_whsec_2f8d6a1c9e4b70351d"
     k2 = "bc_whsec_rotated_93e1a7c5b2"
     DLV = "dlv_7f3a9c2e-5b1d-4e8f-a6c0-1d2e3f4a5b6c"
+    EID = "evt_bc_01HZX3R7"
 
     def sig(key, t, body):
         return "sha256=" + hx(mac(b(key), b(t) + b".", body))
@@ -598,7 +620,7 @@ def gen_breakcold():
         return compact({"eventId": event_id, "timestamp": "2025-11-20T10:15:00.000Z",
                         "workspaceId": "ws_77", "event": event, "data": data})
 
-    body = env("evt_bc_01HZX3R7", "record.created", {
+    body = env(EID, "record.created", {
         "id": "rec_501", "objectType": "person", "objectTypeName": "Person", "name": "Lena Ortiz",
         "fields": {"email": "lena@example.com", "stage": "lead", "score": 42},
         "createdAt": "2025-11-20T10:14:59.000Z", "updatedAt": "2025-11-20T10:14:59.000Z"})
@@ -606,53 +628,59 @@ def gen_breakcold():
     et = "record.created"
 
     # ---- accepted
-    add(s, "valid", "A correctly signed record.created is accepted; the id is X-Webhook-Delivery-Id.",
-        secrets=[k1], headers=signed(k1, t, body), body=body, expect=ok(DLV, et))
+    add(s, "valid", "A correctly signed record.created is accepted; the id is the signed body's eventId, not the unsigned X-Webhook-Delivery-Id.",
+        secrets=[k1], headers=signed(k1, t, body), body=body, expect=ok(EID, et))
     add(s, "uppercase_hex", "An uppercase hex signature is accepted.",
         secrets=[k1], headers=hdrs("sha256=" + sig(k1, t, body)[7:].upper(), t), body=body,
-        expect=ok(DLV, et))
+        expect=ok(EID, et))
     add(s, "header_names_mixed_case", "Header names match case-insensitively.",
         secrets=[k1], headers=signed(k1, t, body, names={
             "sig": "x-webhook-signature", "event": "X-WEBHOOK-EVENT",
             "dlv": "x-Webhook-Delivery-ID", "ts": "X-WEBHOOK-TIMESTAMP"}),
-        body=body, expect=ok(DLV, et))
+        body=body, expect=ok(EID, et))
     add(s, "rotation_second_secret", "With two configured secrets, a signature made with the second one is accepted.",
-        secrets=[k1, k2], headers=signed(k2, t, body), body=body, expect=ok(DLV, et))
-    add(s, "id_from_body_without_header", "Without X-Webhook-Delivery-Id the id falls back to the body's eventId.",
+        secrets=[k1, k2], headers=signed(k2, t, body), body=body, expect=ok(EID, et))
+    add(s, "id_from_body_without_header", "Without X-Webhook-Delivery-Id the id is still the body's eventId.",
         secrets=[k1], headers=signed(k1, t, body, dlv=None), body=body,
-        expect=ok("evt_bc_01HZX3R7", et))
+        expect=ok(EID, et))
+    no_eid = env("", "record.created", {"id": "rec_501"})
+    add(s, "empty_event_id_uses_header", "An empty body eventId is no id: the id falls back to X-Webhook-Delivery-Id.",
+        secrets=[k1], headers=signed(k1, t, no_eid), body=no_eid, expect=ok(DLV, et))
+    add(s, "empty_event_id_without_header_uses_body_digest",
+        "An empty body eventId and no X-Webhook-Delivery-Id: the id is the body digest.",
+        secrets=[k1], headers=signed(k1, t, no_eid, dlv=None), body=no_eid, expect=ok(sha256_id(no_eid), et))
     add(s, "event_header_absent", "The event type comes from the body; a missing X-Webhook-Event header is fine.",
-        secrets=[k1], headers=signed(k1, t, body, event=None), body=body, expect=ok(DLV, et))
+        secrets=[k1], headers=signed(k1, t, body, event=None), body=body, expect=ok(EID, et))
     task = env("evt_bc_task_0001", "task.created", {
         "recordId": "rec_501", "taskId": "tsk_88", "title": "Call Lena back", "status": "todo",
         "dueAt": "2025-11-21T09:00:00.000Z"})
     add(s, "task_created", "A correctly signed task.created is accepted.",
         secrets=[k1], headers=signed(k1, t, task, event="task.created", dlv="dlv_task_0001"),
-        body=task, expect=ok("dlv_task_0001", "task.created"))
+        body=task, expect=ok("evt_bc_task_0001", "task.created"))
     deleted = env("evt_bc_del_0001", "record.deleted", {"id": "rec_501", "deleted": True})
     add(s, "record_deleted", "A correctly signed record.deleted is accepted.",
         secrets=[k1], headers=signed(k1, t, deleted, event="record.deleted", dlv="dlv_del_0001"),
-        body=deleted, expect=ok("dlv_del_0001", "record.deleted"))
+        body=deleted, expect=ok("evt_bc_del_0001", "record.deleted"))
     rel = env("evt_bc_rel_0001", "relation.added", {
         "sourceRecordId": "rec_501", "targetRecordId": "rec_900",
         "fieldDefinitionId": "fd_12", "fieldSlug": "company"})
     add(s, "relation_added", "A correctly signed relation.added is accepted.",
         secrets=[k1], headers=signed(k1, t, rel, event="relation.added", dlv="dlv_rel_0001"),
-        body=rel, expect=ok("dlv_rel_0001", "relation.added"))
+        body=rel, expect=ok("evt_bc_rel_0001", "relation.added"))
     unk = env("evt_bc_unk_0001", "deal.won", {"id": "deal_3", "amount": 12000})
     add(s, "unknown_event_type", "An unknown event (deal.won) is accepted.",
         secrets=[k1], headers=signed(k1, t, unk, event="deal.won", dlv="dlv_unk_0001"),
-        body=unk, expect=ok("dlv_unk_0001", "deal.won"))
+        body=unk, expect=ok("evt_bc_unk_0001", "deal.won"))
     add(s, "tolerance_exact_past", "A timestamp exactly tolerance seconds in the past is accepted.",
-        secrets=[k1], headers=signed(k1, str(NOW - TOL), body), body=body, expect=ok(DLV, et))
+        secrets=[k1], headers=signed(k1, str(NOW - TOL), body), body=body, expect=ok(EID, et))
     add(s, "tolerance_exact_future", "A timestamp exactly tolerance seconds in the future is accepted.",
-        secrets=[k1], headers=signed(k1, str(NOW + TOL), body), body=body, expect=ok(DLV, et))
+        secrets=[k1], headers=signed(k1, str(NOW + TOL), body), body=body, expect=ok(EID, et))
     add(s, "custom_tolerance_accepts", "With tolerance 600 a timestamp 500 s old is accepted.",
         secrets=[k1], headers=signed(k1, str(NOW - 500), body), body=body, tolerance=600,
-        expect=ok(DLV, et))
+        expect=ok(EID, et))
     h = signed(k1, t, body)
     add(s, "duplicate_headers_identical", "Signature and delivery-id headers repeated with identical values are accepted.",
-        secrets=[k1], headers=h + [h[2], h[4]], body=body, expect=ok(DLV, et))
+        secrets=[k1], headers=h + [h[2], h[4]], body=body, expect=ok(EID, et))
 
     # ---- rejected
     add(s, "tampered_body", "One byte of the body changed after signing is a signature mismatch.",
@@ -1813,17 +1841,18 @@ def parse_event(v, body, facts):
                 need(is_iso(doc[f]))
         if "message" in doc:
             need(doc["message"] is None or is_str(doc["message"]))
-        return doc["id"], doc["eventType"]
+        return doc["id"] or sha256_id(body), doc["eventType"]
     if p == "pollybot":
         need(isinstance(doc, dict) and is_str(doc.get("event")) and is_int(doc.get("timestamp"))
              and isinstance(doc.get("data"), dict) and is_str(doc["data"].get("id")))
-        return f"{doc['event']}:{doc['data']['id']}:{doc['timestamp']}", doc["event"]
+        return derived_id(f"{doc['event']}:{doc['data']['id']}:{doc['timestamp']}", body), doc["event"]
     if p == "breakcold":
         need(isinstance(doc, dict) and is_str(doc.get("eventId")) and is_str(doc.get("event"))
              and is_iso(doc.get("timestamp")) and isinstance(doc.get("data"), dict))
         for f in BREAKCOLD_REQUIRED.get(doc["event"], ()):
             need(is_str(doc["data"].get(f)))
-        return facts.get("delivery_id") or doc["eventId"], doc["event"]
+        # The signed eventId first; the unsigned X-Webhook-Delivery-Id only when it is empty.
+        return doc["eventId"] or facts.get("delivery_id") or sha256_id(body), doc["event"]
     if p == "breakcold-legacy":
         need(is_str(doc.get("event")) and "payload" in doc)
         pl = doc["payload"]
@@ -1832,18 +1861,18 @@ def parse_event(v, body, facts):
         assert isinstance(pl, dict) and is_str(pl.get("id"))
         stamp = pl.get("updated_at") or pl.get("created_at")
         assert is_str(stamp)
-        return f"{doc['event']}:{pl['id']}:{stamp}", doc["event"]
+        return derived_id(f"{doc['event']}:{pl['id']}:{stamp}", body), doc["event"]
     if p == "standard":
         need(isinstance(doc, dict) and is_str(doc.get("type")) and "data" in doc)
         if "timestamp" in doc:
             need(is_iso(doc["timestamp"]))
-        return facts["delivery_id"], doc["type"]
+        return facts["delivery_id"] or sha256_id(body), doc["type"]
     if p in ("github", "shopify"):
         return facts["delivery_id"] or sha256_id(body), facts["event_type"]
     if p in ("stripe", "slack"):
         assert isinstance(doc, dict) and is_str(doc.get("type"))
         key = "id" if p == "stripe" else "event_id"
-        return (doc[key] if is_str(doc.get(key)) else sha256_id(body)), doc["type"]
+        return (doc[key] if is_str(doc.get(key)) and doc[key] else sha256_id(body)), doc["type"]
     raise AssertionError(p)
 
 

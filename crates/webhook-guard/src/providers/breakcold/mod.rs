@@ -5,10 +5,11 @@
 //! the event and `X-Webhook-Delivery-Id` is the idempotency key. Retries: 3 attempts about 5 s and
 //! 30 s apart, 10 s timeout.
 //!
-//! The delivery id is `X-Webhook-Delivery-Id`, falling back to the body's `eventId`, as the docs
-//! say. Note that the header is not covered by the signature: within the replay tolerance, a
-//! captured delivery re-sent with a different id header is not recognised as a duplicate. The
-//! event type is read from the body's `event` (signed), not from the header.
+//! The delivery id is the body's `eventId`, falling back to `X-Webhook-Delivery-Id`. The docs
+//! name the header as the idempotency key, but it is not covered by the signature: a captured
+//! delivery re-sent within the replay tolerance with a different id header would not be
+//! recognised as a duplicate, while the body's `eventId` cannot be changed without the secret.
+//! The event type is read from the body's `event` (signed), not from the header.
 
 mod event;
 
@@ -73,7 +74,7 @@ impl Provider for Breakcold {
         BreakcoldEvent::parse(body)
     }
 
-    /// `X-Webhook-Delivery-Id`, else the body's `eventId`.
+    /// The body's `eventId` (signed), else `X-Webhook-Delivery-Id` (unsigned).
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,
         _: &H,
@@ -81,6 +82,6 @@ impl Provider for Breakcold {
         event: &BreakcoldEvent,
         _: &[u8],
     ) -> Option<String> {
-        verified.header_id().or_else(|| event.event_id()).map(str::to_owned)
+        event.event_id().filter(|id| !id.is_empty()).or_else(|| verified.header_id()).map(str::to_owned)
     }
 }

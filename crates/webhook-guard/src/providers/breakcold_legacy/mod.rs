@@ -5,7 +5,9 @@
 //! `secret` with the configured one, in constant time. This gives no integrity of the rest of the
 //! body beyond TLS and no replay protection: migrate to [`super::breakcold`] where possible. The
 //! typed event never keeps the `secret` field. No retries (the endpoint is paused after 10
-//! failures); the id is derived as `{event}:{payload.id}:{payload.updated_at or created_at}`.
+//! failures); the id is derived as `{event}:{payload.id}:{payload.updated_at or created_at}:{digest}`,
+//! the last part being 32 hex digits of the body's SHA-256, so two different deliveries that share
+//! the lead and its timestamp never share an id.
 
 mod event;
 
@@ -15,6 +17,7 @@ use std::time::Duration;
 pub use event::*;
 use serde::Deserialize;
 
+use crate::delivery_id::derived_id;
 use crate::headers::HeaderSource;
 use crate::scheme::Scheme;
 use crate::{PayloadError, Provider, Verified};
@@ -58,7 +61,7 @@ impl Provider for BreakcoldLegacy {
         BreakcoldLegacyEvent::parse(body)
     }
 
-    /// `{event}:{payload.id}:{payload.updated_at, else created_at}`, each exactly as sent: read
+    /// `{event}:{payload.id}:{payload.updated_at, else created_at}:{body digest}`, each exactly as sent: read
     /// from the raw body, because the typed lead keeps its dates as instants and re-rendering one
     /// could change the text (and so the id) between two deliveries of the same event.
     fn delivery_id<H: HeaderSource + ?Sized>(
@@ -76,7 +79,7 @@ impl Provider for BreakcoldLegacy {
             _ => return None,
         };
         let at = payload.updated_at.or(payload.created_at)?;
-        Some(format!("{}:{id}:{at}", parts.event))
+        Some(derived_id(format_args!("{}:{id}:{at}", parts.event), body))
     }
 }
 
@@ -103,19 +106,40 @@ mod tests {
     use crate::testing::{Signer, fixture};
     use crate::{FixedClock, Verifier};
 
-    fn id_of(body: &str) -> String {
+    /// The id of `body` once the signer has put the secret in it, and the digest part it must end
+    /// with (of the body as sent, secret included).
+    fn id_and_digest_of(body: &str) -> (String, String) {
         let provider = crate::providers::AnyProvider::BreakcoldLegacy(BreakcoldLegacy::new());
         let signed = Signer::for_provider(&provider, &["wh_s"]).unwrap().sign(body.as_bytes(), 0, "");
         let verifier = Verifier::builder(BreakcoldLegacy::new()).secret("wh_s").clock(FixedClock(0)).build().unwrap();
-        verifier.verify(&[("Content-Type", "application/json")][..], signed.body).unwrap().id().to_owned()
+        let sent = signed.body.clone();
+        let id = verifier.verify(&[("Content-Type", "application/json")][..], signed.body).unwrap().id().to_owned();
+        let digest = derived_id(format_args!(""), &sent);
+        (id, digest)
+    }
+
+    fn id_of(body: &str) -> String {
+        id_and_digest_of(body).0
     }
 
     #[test]
     fn derived_ids_keep_dates_exactly_as_sent() {
         let body = r#"{"event": "lead.update", "payload": {"id": "ld_1", "updated_at": "2026-11-20T11:15:30.5+01:00", "created_at": "2026-11-19T08:00:00.000Z"}}"#;
-        assert_eq!(id_of(body), "lead.update:ld_1:2026-11-20T11:15:30.5+01:00");
+        let (id, digest) = id_and_digest_of(body);
+        assert_eq!(id, format!("lead.update:ld_1:2026-11-20T11:15:30.5+01:00{digest}"));
         let body = r#"{"event": "campaign.email.open", "payload": {"id": 42, "updated_at": null, "created_at": "2026-11-19T08:00:00.000Z"}}"#;
-        assert_eq!(id_of(body), "campaign.email.open:42:2026-11-19T08:00:00.000Z");
+        let (id, digest) = id_and_digest_of(body);
+        assert_eq!(id, format!("campaign.email.open:42:2026-11-19T08:00:00.000Z{digest}"));
+    }
+
+    #[test]
+    fn two_deliveries_sharing_lead_and_timestamp_get_distinct_ids() {
+        let tags = r#"{"event": "lead.tags.update", "payload": {"id": "ld_1", "updated_at": "2026-11-20T10:15:30.000Z", "tags": ["a"]}}"#;
+        let status = r#"{"event": "lead.tags.update", "payload": {"id": "ld_1", "updated_at": "2026-11-20T10:15:30.000Z", "tags": ["a", "b"]}}"#;
+        let (first, second) = (id_of(tags), id_of(status));
+        assert!(first.starts_with("lead.tags.update:ld_1:2026-11-20T10:15:30.000Z:"), "{first}");
+        assert_ne!(first, second);
+        assert_eq!(id_of(tags), first, "a retry of the same bytes keeps its id");
     }
 
     #[test]

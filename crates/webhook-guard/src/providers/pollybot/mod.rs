@@ -8,8 +8,11 @@
 //! [`Pollybot::accepting_body_only`] also accepts the body-only one, which has **no replay
 //! protection** (a captured delivery verifies forever), so it is an explicit opt-in.
 //!
-//! No delivery id is documented: the id is derived as `{event}:{data.id}:{timestamp}` from the
-//! body (stable across retries, which resend the same event).
+//! No delivery id is documented: the id is derived as `{event}:{data.id}:{timestamp}:{digest}`,
+//! the last part being 32 hex digits of the body's SHA-256 (stable across retries, which resend
+//! the same bytes). Without the digest, two different deliveries for one lead in one second (a
+//! `LEAD_UPDATED` right after its `LEAD_CREATED`, two quick updates) would share an id and the
+//! second would be dropped as a duplicate.
 
 mod event;
 
@@ -18,6 +21,7 @@ use std::time::Duration;
 pub use event::*;
 
 use super::presets::BODY;
+use crate::delivery_id::derived_id;
 use crate::headers::HeaderSource;
 use crate::scheme::{Encoding, Part, Preset, Scheme, SchemeKind, SignatureFormat};
 use crate::{PayloadError, Provider, Verified};
@@ -89,15 +93,15 @@ impl Provider for Pollybot {
         PollybotEvent::parse(body)
     }
 
-    /// `{event}:{data.id}:{timestamp}` from the body.
+    /// `{event}:{data.id}:{timestamp}:{body digest}` (see the module docs).
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,
         _: &H,
         _: &Verified,
         event: &PollybotEvent,
-        _: &[u8],
+        body: &[u8],
     ) -> Option<String> {
         let (name, id, timestamp) = event.dedup_parts()?;
-        Some(format!("{name}:{id}:{timestamp}"))
+        Some(derived_id(format_args!("{name}:{id}:{timestamp}"), body))
     }
 }
