@@ -193,3 +193,27 @@ async fn a_stalled_body_times_out() {
     assert!(server.take_seen().is_empty());
     server.stop().await;
 }
+
+/// Runs `check` (one of the core's hostile-input checks) against the extractor.
+async fn check_extractor<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> T {
+    let server = Server::start(|cfg| {
+        cfg.app_data(config());
+    });
+    let receiver = server.receiver.clone();
+    let outcome = blocking(move || check(&receiver)).await;
+    let seen = server.take_seen();
+    assert!(seen.iter().all(|e| e.id.starts_with("alive_")), "only liveness deliveries are handled: {seen:?}");
+    server.stop().await;
+    outcome
+}
+
+#[actix_web::test]
+async fn an_oversized_body_written_before_reading_gets_its_413() {
+    check_extractor(BotdogReceiver::check_oversized_body_written_first).await;
+}
+
+#[actix_web::test]
+async fn an_oversized_body_announced_with_expect_continue_gets_413() {
+    // actix-web answers `100 Continue` before the extractor runs, then 413 once the body is sent.
+    check_extractor(BotdogReceiver::check_oversized_body_expecting_continue).await;
+}

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use webhook_guard::body::close_connection_after;
 use webhook_guard::{Delivery, Guard, Provider, Rejection};
 use webhook_guard_tower::{DEFAULT_READ_TIMEOUT, verify_request};
 
@@ -111,7 +112,11 @@ impl From<Rejection> for WebhookRejection {
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
         match self.0 {
-            Reason::Refused(rejection) => rejection.to_response(Body::from),
+            Reason::Refused(rejection) => {
+                let mut response = rejection.to_response(Body::from);
+                close_connection_after(&rejection, &mut response);
+                response
+            }
             Reason::NoLayer => (StatusCode::INTERNAL_SERVER_ERROR, NO_LAYER).into_response(),
         }
     }

@@ -75,3 +75,40 @@ async fn behind_the_layer_the_extractor_does_not_verify_again() {
         Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(guard(SECRET))).with_state(state);
     check(serve(router).await, &seen).await;
 }
+
+/// Runs `check` (one of the core's hostile-input checks) against the extractor alone, then behind
+/// the layer.
+async fn check_both<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> Vec<T> {
+    let seen = Seen::default();
+    let state = AppState { guard: guard(SECRET), seen: Arc::clone(&seen) };
+    let alone = serve(Router::new().route(PATH, post(record)).with_state(state.clone())).await;
+    let layered = Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(guard(SECRET)));
+    let layered = serve(layered.with_state(state)).await;
+    let mut outcomes = Vec::new();
+    for addr in [alone, layered] {
+        let receiver = BotdogReceiver { addr, path: PATH.to_owned(), secret: SECRET.to_owned() };
+        outcomes.push(tokio::task::spawn_blocking(move || check(&receiver)).await.unwrap());
+    }
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|e| e.id.starts_with("alive_")), "only liveness deliveries are handled: {seen:?}");
+    outcomes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_written_before_reading_gets_its_413_then_the_connection_closes() {
+    for answer in check_both(BotdogReceiver::check_oversized_body_written_first).await.concat() {
+        assert_eq!(answer.header("connection"), Some("close"), "{answer:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_announced_with_expect_continue_gets_413_without_100_continue() {
+    for answers in check_both(BotdogReceiver::check_oversized_body_expecting_continue).await {
+        assert_eq!(answers.iter().map(|answer| answer.status).collect::<Vec<_>>(), [413], "{answers:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_stop_is_cut_within_the_discard_bounds() {
+    check_both(BotdogReceiver::check_endless_body_is_cut).await;
+}

@@ -138,3 +138,32 @@ async fn a_client_that_stalls_is_cut_off_by_the_read_timeout() {
     assert!(raw.contains(r#""error":"body_unreadable""#), "{raw}");
     assert!(seen.lock().unwrap().is_empty());
 }
+
+/// Runs `check` (one of the core's hostile-input checks) against the layer behind hyper.
+async fn check_layer<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> T {
+    let seen = Seen::default();
+    let addr = serve(WebhookLayer::new(verifier()).layer(recording_handler(Arc::clone(&seen)))).await;
+    let receiver = receiver(addr);
+    let outcome = tokio::task::spawn_blocking(move || check(&receiver)).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|e| e.id.starts_with("alive_")), "only liveness deliveries are handled: {seen:?}");
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_written_before_reading_gets_its_413_then_the_connection_closes() {
+    for answer in check_layer(BotdogReceiver::check_oversized_body_written_first).await {
+        assert_eq!(answer.header("connection"), Some("close"), "{answer:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_announced_with_expect_continue_gets_413_without_100_continue() {
+    let answers = check_layer(BotdogReceiver::check_oversized_body_expecting_continue).await;
+    assert_eq!(answers.iter().map(|answer| answer.status).collect::<Vec<_>>(), [413], "{answers:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_stop_is_cut_within_the_discard_bounds() {
+    check_layer(BotdogReceiver::check_endless_body_is_cut).await;
+}

@@ -3,18 +3,46 @@
 //! A `Content-Length` over the limit is refused before a byte is read; a body without one (chunked)
 //! is cut as soon as the bytes received pass the limit. Memory per request is bounded by the limit
 //! whatever the client sends. Every adapter reads bodies through [`BodyCollector`]: tower and axum
-//! through [`collect_body`], actix through its payload stream.
+//! through [`collect_or_discard`], actix through its payload stream.
+//!
+//! # After a refusal: reading on, for a while, before closing
+//!
+//! Many clients (Python's `http.client`, most SDKs) write their whole request before reading a
+//! byte of the response. A server that refuses a body early and closes the connection while such a
+//! client is still writing makes its kernel answer the client's next bytes with a reset: the client
+//! sees a broken pipe, never the 413. nginx faces the same problem and answers it with its
+//! "lingering close" (`lingering_close`, `lingering_time`, `lingering_timeout`,
+//! <https://nginx.org/en/docs/http/ngx_http_core_module.html#lingering_close>): after the
+//! response it keeps reading and discarding what the client sends, for at most `lingering_time`
+//! (30 s) in all and `lingering_timeout` (5 s) between reads, then closes. [`discard_body`] does
+//! the same for a refused body, with tighter bounds because a webhook sender is a server on a good
+//! network, not a browser on a phone: at most [`DISCARD_MAX_BYTES`], [`DISCARD_MAX_TIME`] in all and
+//! [`DISCARD_IDLE_TIMEOUT`] between reads. A client sending more, or slower, than that gets the
+//! reset it would have got anyway, and the server's cost per refused request stays bounded.
+//! Nothing is kept: every chunk is dropped as it arrives. [`collect_or_discard`] runs it in the
+//! background after a refusal, so the 413 is written at once while the rest is read.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http_body::Body;
 use http_body_util::BodyExt;
 
-use crate::error::VerifyError;
+use crate::error::{VerifyError, VerifyErrorKind};
 use crate::headers::HeaderSource;
+
+mod discard;
+
+use self::discard::discard_in_background;
+pub use self::discard::{
+    DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, Discarded, close_connection_after, discard_body,
+};
 
 /// How long a whole body may take to arrive, by default, in every adapter: 30 s. A client that
 /// trickles bytes holds a connection and a buffer; the timeout frees both.
-pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Accumulates a body's chunks, refusing to grow past a limit.
 pub struct BodyCollector {
@@ -96,12 +124,71 @@ pub async fn collect_body<B>(body: B, limit: usize, content_length: Option<u64>)
 where
     B: Body,
 {
-    let mut collector = BodyCollector::new(limit, content_length)?;
-    // Also refuse a body whose own size hint is over the limit (HTTP/2 content-length, `Full`).
+    let collector = collector_for(&body, limit, content_length)?;
+    collect_frames(std::pin::pin!(body), collector).await
+}
+
+/// Reads a request's body to its end under `limit`, like [`collect_body`], and when it is refused
+/// as too large, reads and discards the rest of it in a background task ([`discard_body`]) while
+/// the caller answers 413, so that a client that writes its whole body before reading gets that
+/// answer (see the [module docs](self#after-a-refusal-reading-on-for-a-while-before-closing)).
+/// Answer such a refusal with `Connection: close` ([`close_connection_after`]).
+///
+/// A body refused by its declared length before a byte was read is not discarded when the client
+/// sent `Expect: 100-continue`: it is waiting for a `100 Continue` that reading would make hyper
+/// send, and the 413 tells it not to send the body at all (RFC 9110 §10.1.1). Nor is it
+/// discarded outside a Tokio runtime: it is dropped, and the connection closes as it would have.
+///
+/// # Errors
+///
+/// As [`collect_body`].
+pub fn collect_or_discard<B, H>(
+    body: B,
+    limit: usize,
+    headers: &H,
+) -> impl Future<Output = Result<Bytes, VerifyError>> + Send + use<B, H>
+where
+    B: Body + Send + 'static,
+    H: HeaderSource + ?Sized,
+{
+    let content_length = content_length(headers);
+    let waits_for_continue = crate::headers::single_value(headers, &["expect"])
+        .ok()
+        .flatten()
+        .is_some_and(|value| value.eq_ignore_ascii_case(b"100-continue"));
+    async move {
+        // Boxed so that what is left of it can move into the task that discards it.
+        let mut body = Box::pin(body);
+        let collected = match collector_for(&*body, limit, content_length) {
+            Ok(collector) => collect_frames(body.as_mut(), collector).await,
+            Err(refused) if waits_for_continue => return Err(refused),
+            Err(refused) => Err(refused),
+        };
+        if collected.as_ref().is_err_and(|error| error.kind() == VerifyErrorKind::BodyTooLarge) {
+            discard_in_background(body);
+        }
+        collected
+    }
+}
+
+/// Starts collecting `body`, refusing it when its declared length or its own size hint (HTTP/2
+/// content-length, `Full`) is over `limit`: before a byte is read.
+fn collector_for<B: Body + ?Sized>(
+    body: &B,
+    limit: usize,
+    content_length: Option<u64>,
+) -> Result<BodyCollector, VerifyError> {
+    let collector = BodyCollector::new(limit, content_length)?;
     if usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX) > limit {
         return Err(VerifyError::too_large(limit));
     }
-    let mut body = std::pin::pin!(body);
+    Ok(collector)
+}
+
+async fn collect_frames<B: Body + ?Sized>(
+    mut body: Pin<&mut B>,
+    mut collector: BodyCollector,
+) -> Result<Bytes, VerifyError> {
     while let Some(frame) = body.frame().await {
         // The error's text is the transport's (it never holds body bytes) but is not needed.
         let frame = frame.map_err(|_| read_failed())?;
@@ -119,8 +206,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::discard::tests::CountedBody;
     use super::*;
-    use crate::VerifyErrorKind;
 
     #[test]
     fn a_declared_length_over_the_limit_is_refused_before_reading() {
@@ -155,6 +242,49 @@ mod tests {
         let body = http_body_util::Full::new(Bytes::from_static(b"hello!"));
         let error = futures_executor(collect_body(body, 5, None)).unwrap_err();
         assert_eq!(error.kind(), VerifyErrorKind::BodyTooLarge);
+    }
+
+    /// Waits up to a second for `taken` to reach `bytes`.
+    async fn eventually_taken(taken: &std::sync::atomic::AtomicU64, bytes: u64) -> u64 {
+        for _ in 0..100 {
+            if taken.load(std::sync::atomic::Ordering::Relaxed) >= bytes {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        taken.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[tokio::test]
+    async fn the_rest_of_a_body_refused_as_too_large_is_discarded_in_the_background() {
+        // Chunked: cut at the limit, then read to its end in the background.
+        let body = CountedBody::new(1024, 100, None);
+        let taken = body.taken();
+        let refused = collect_or_discard(body, 10 * 1024, &[("transfer-encoding", "chunked")]).await;
+        assert_eq!(refused.unwrap_err().kind(), VerifyErrorKind::BodyTooLarge);
+        assert_eq!(eventually_taken(&taken, 100 * 1024).await, 100 * 1024);
+
+        // Refused by its declared length before a byte was read: read in the background too.
+        let body = CountedBody::new(1024, 100, None);
+        let taken = body.taken();
+        let refused = collect_or_discard(body, 10 * 1024, &[("content-length", "102400")]).await;
+        assert_eq!(refused.unwrap_err().kind(), VerifyErrorKind::BodyTooLarge);
+        assert_eq!(eventually_taken(&taken, 100 * 1024).await, 100 * 1024);
+    }
+
+    #[tokio::test]
+    async fn a_body_whose_client_waits_for_100_continue_is_not_read_after_a_refusal() {
+        let body = CountedBody::new(1024, 100, None);
+        let taken = body.taken();
+        let headers = [("content-length", "102400"), ("expect", "100-Continue")];
+        let refused = collect_or_discard(body, 10 * 1024, &headers).await;
+        assert_eq!(refused.unwrap_err().kind(), VerifyErrorKind::BodyTooLarge);
+        assert_eq!(eventually_taken(&taken, 1).await, 0, "polling it would send 100 Continue");
+
+        // Within the limit, the body is read as usual.
+        let headers = [("content-length", "1024"), ("expect", "100-continue")];
+        let collected = collect_or_discard(CountedBody::new(1024, 1, None), 10 * 1024, &headers).await;
+        assert_eq!(collected.unwrap().len(), 1024);
     }
 
     /// Polls a future that never waits (in-memory bodies) to completion.

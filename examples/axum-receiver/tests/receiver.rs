@@ -1,6 +1,6 @@
 //! The real `axum-receiver` binary over real HTTP, through the core's example checks: the status
 //! table, the dedup rows and 2,000 concurrent deliveries (each event printed exactly once), hostile
-//! input, and the exit status without a secret.
+//! input, bodies that do not stop, and the exit status without a secret.
 
 use webhook_guard::testing::process::example;
 
@@ -14,6 +14,11 @@ fn answers_the_status_table_and_dedup_rows_and_prints_each_event_once() {
 #[test]
 fn survives_hostile_input_and_cuts_trickling_bodies_after_its_read_timeout() {
     example::check_hostile_input(BIN, "whsec_axum_receiver_test");
+}
+
+#[test]
+fn cuts_bodies_that_do_not_stop_within_the_discard_bounds() {
+    example::check_endless_body_is_cut(BIN, "whsec_axum_receiver_test");
 }
 
 #[test]

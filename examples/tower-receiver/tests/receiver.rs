@@ -1,6 +1,7 @@
 //! The real `tower-receiver` binary over real HTTP, through the core's example checks: the status
 //! table, the dedup rows and 2,000 concurrent deliveries (each event printed exactly once), hostile
-//! input, the exit status without a secret; and other routes are 404 and never verified.
+//! input, bodies that do not stop, the exit status without a secret; and other routes are 404 and
+//! never verified.
 #![allow(clippy::unwrap_used)]
 
 use std::net::Shutdown;
@@ -30,6 +31,11 @@ fn other_routes_are_404_and_never_verified() {
 #[test]
 fn survives_hostile_input_and_cuts_trickling_bodies_after_its_read_timeout() {
     example::check_hostile_input(BIN, SECRET);
+}
+
+#[test]
+fn cuts_bodies_that_do_not_stop_within_the_discard_bounds() {
+    example::check_endless_body_is_cut(BIN, SECRET);
 }
 
 #[test]

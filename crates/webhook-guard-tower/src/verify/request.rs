@@ -3,7 +3,7 @@ use std::time::Duration;
 use http::Request;
 use http::request::Parts;
 use http_body::Body;
-use webhook_guard::body::{collect_body, content_length, read_timed_out};
+use webhook_guard::body::{collect_or_discard, read_timed_out};
 use webhook_guard::{Delivery, Provider, Rejection, Verifier};
 
 pub use webhook_guard::body::DEFAULT_READ_TIMEOUT;
@@ -11,6 +11,10 @@ pub use webhook_guard::body::DEFAULT_READ_TIMEOUT;
 /// Reads `request`'s body under the verifier's body limit within `read_timeout`, then verifies and
 /// parses it: the one path from a request to a [`Delivery`], shared by
 /// [`WebhookService`](crate::WebhookService) and the axum extractor.
+///
+/// A body refused as too large is read on and discarded in the background for a bounded time
+/// ([`collect_or_discard`]), so that a client that writes its whole body before reading gets the
+/// 413; answer it with [`close_connection_after`](webhook_guard::body::close_connection_after).
 ///
 /// # Errors
 ///
@@ -23,10 +27,10 @@ pub async fn verify_request<P, B>(
 ) -> Result<(Parts, Delivery<P::Event>), Rejection>
 where
     P: Provider,
-    B: Body,
+    B: Body + Send + 'static,
 {
     let (parts, body) = request.into_parts();
-    let read = collect_body(body, verifier.body_limit(), content_length(&parts.headers));
+    let read = collect_or_discard(body, verifier.body_limit(), &parts.headers);
     let verified = tokio::time::timeout(read_timeout, read)
         .await
         .unwrap_or_else(|_elapsed| Err(read_timed_out()))

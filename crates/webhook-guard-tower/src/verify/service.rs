@@ -5,6 +5,7 @@ use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
+use webhook_guard::body::close_connection_after;
 use webhook_guard::{Guard, Provider, dedup::Admitted};
 
 use super::future::ResponseFuture;
@@ -82,7 +83,11 @@ where
             };
             let (parts, Admitted { delivery, claim }) = match admitted {
                 Ok(admitted) => admitted,
-                Err(rejection) => return Ok(on_rejection.on_rejection(&rejection)),
+                Err(rejection) => {
+                    let mut response = on_rejection.on_rejection(&rejection);
+                    close_connection_after(&rejection, &mut response);
+                    return Ok(response);
+                }
             };
             let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
             request.extensions_mut().insert(delivery);

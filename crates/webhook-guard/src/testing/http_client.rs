@@ -3,7 +3,8 @@
 //! It speaks just enough HTTP to test webhook receivers, including the requests a well-behaved
 //! client library refuses to send: a body that stops halfway, a `Content-Length` that lies, raw
 //! header bytes. Every request asks the server to close the connection, so a response is read to
-//! the end of the stream.
+//! the end of the stream; [`read_response`] reads one response by its framing instead, for tests
+//! that keep the connection open (`Expect: 100-continue`, keep-alive clients).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -95,10 +96,65 @@ fn exchange(addr: SocketAddr, request: &[u8], after: Option<Shutdown>) -> io::Re
     parse_response(&raw)
 }
 
+/// Reads one response from `stream`, starting with the bytes already in `buffered`, and removes
+/// them from it: an interim `100 Continue` is a response of its own. Reads to the end of the body
+/// as framed by `Content-Length` or chunked encoding, or to the end of the stream.
+///
+/// # Errors
+///
+/// I/O failures, a response that is not HTTP/1.1, or a stream that ends before the response does.
+pub fn read_response(stream: &mut impl Read, buffered: &mut Vec<u8>) -> io::Result<HttpResponse> {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some((response, len)) = parse_framed_response(buffered)? {
+            buffered.drain(..len);
+            return Ok(response);
+        }
+        let read = stream.read(&mut chunk)?;
+        if read == 0 {
+            // The end of the stream ends a response that has neither length nor chunks.
+            let response = parse_response(buffered)?;
+            buffered.clear();
+            return Ok(response);
+        }
+        buffered.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// A response whose end is known from its framing, and its length in `raw`; `None` while more
+/// bytes are needed (or only the end of the stream can end it).
+fn parse_framed_response(raw: &[u8]) -> io::Result<Option<(HttpResponse, usize)>> {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return Ok(None) };
+    let (status, headers) = parse_head(&raw[..end])?;
+    let rest = &raw[end + 4..];
+    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let (body, len) = if (100..200).contains(&status) || status == 204 || status == 304 {
+        (Vec::new(), 0)
+    } else if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let Some(dechunked) = dechunk(rest) else { return Ok(None) };
+        dechunked
+    } else if let Some(length) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        let Some(body) = rest.get(..length) else { return Ok(None) };
+        (body.to_vec(), length)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some((HttpResponse { status, headers, body }, end + 4 + len)))
+}
+
 fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
     let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no end of headers"))?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("head is not UTF-8"))?;
+    let (status, headers) = parse_head(&raw[..end])?;
+    let rest = &raw[end + 4..];
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked { dechunk(rest).ok_or_else(|| bad("bad chunked body"))?.0 } else { rest.to_vec() };
+    Ok(HttpResponse { status, headers, body })
+}
+
+fn parse_head(raw: &[u8]) -> io::Result<(u16, Vec<(String, String)>)> {
+    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
+    let head = std::str::from_utf8(raw).map_err(|_| bad("head is not UTF-8"))?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
     let status = status_line
@@ -110,24 +166,26 @@ fn parse_response(raw: &[u8]) -> io::Result<HttpResponse> {
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    let rest = &raw[end + 4..];
-    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(rest).ok_or_else(|| bad("bad chunked body"))? } else { rest.to_vec() };
-    Ok(HttpResponse { status, headers, body })
+    Ok((status, headers))
 }
 
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+/// The body of a chunked message and how many bytes of `rest` it took, up to the empty line that
+/// ends it; `None` when incomplete or malformed.
+fn dechunk(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
     let mut body = Vec::new();
+    let mut at = 0;
     loop {
-        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let line_end = at + rest[at..].windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[at..line_end]).ok()?;
         let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
+        at = line_end + 2;
         if size == 0 {
-            return Some(body);
+            // No trailers are expected: the empty line that ends the message.
+            return rest[at..].starts_with(b"\r\n").then_some((body, at + 2));
         }
-        body.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size + 2..)?;
+        body.extend_from_slice(rest.get(at..at + size)?);
+        at += size + 2;
+        rest.get(..at)?;
     }
 }
 
@@ -147,6 +205,38 @@ mod tests {
                 .unwrap();
         assert_eq!(chunked.body, b"abcde");
         assert!(parse_response(b"garbage").is_err());
+    }
+
+    #[test]
+    fn responses_are_read_one_at_a_time_by_their_framing() {
+        let raw: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 Payload Too Large\r\ncontent-length: 2\r\n\r\n{}\
+HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+        // One byte at a time: every response must wait for its own end.
+        let mut reader = OneByteAtATime(raw);
+        let mut buffered = Vec::new();
+        assert_eq!(read_response(&mut reader, &mut buffered).unwrap().status, 100);
+        let too_large = read_response(&mut reader, &mut buffered).unwrap();
+        assert_eq!((too_large.status, &too_large.body[..]), (413, &b"{}"[..]));
+        let chunked = read_response(&mut reader, &mut buffered).unwrap();
+        assert_eq!((chunked.status, &chunked.body[..]), (200, &b"abc"[..]));
+        assert_eq!(read_response(&mut reader, &mut buffered).unwrap().status, 204);
+        assert!(buffered.is_empty());
+        assert!(read_response(&mut reader, &mut buffered).is_err(), "nothing left");
+    }
+
+    struct OneByteAtATime<'a>(&'a [u8]);
+
+    impl Read for OneByteAtATime<'_> {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buffer.first_mut()) {
+                (Some((byte, rest)), Some(slot)) => {
+                    *slot = *byte;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
     }
 
     #[test]

@@ -160,6 +160,22 @@ pub mod example {
         );
     }
 
+    /// Bodies that do not stop ([`BotdogReceiver::check_endless_body_is_cut`]) against the
+    /// binary: each connection is closed within the discard bounds; none is handled.
+    ///
+    /// # Panics
+    ///
+    /// On the first failed check.
+    pub fn check_endless_body_is_cut(program: &str, secret: &str) {
+        let (process, receiver) = start(program, &[("WEBHOOK_SECRET", secret)]);
+        receiver.check_endless_body_is_cut();
+        let printed = process.stop();
+        assert!(
+            printed.iter().all(|line| line.contains("\"alive_")),
+            "only liveness deliveries are handled: {printed:?}"
+        );
+    }
+
     /// Without `WEBHOOK_SECRET` the binary exits with status 2, prints nothing on stdout and names
     /// the variable on stderr.
     ///
