@@ -97,13 +97,14 @@ pub(crate) fn run(args: &VerifyArgs, matches: &ArgMatches) -> Result<(), Failure
 
 /// The verifier the arguments describe.
 fn build_verifier(args: &VerifyArgs, matches: &ArgMatches) -> Result<Verifier<AnyProvider>, Failure> {
-    let provider = if args.accept_body_only {
-        if args.keys.provider != "pollybot" {
+    // The option belongs to the Pollybot preset (its docs disagree on what is signed), whatever
+    // the provider is called.
+    let provider = match args.keys.provider()? {
+        AnyProvider::Pollybot(_) if args.accept_body_only => AnyProvider::Pollybot(Pollybot::accepting_body_only()),
+        _ if args.accept_body_only => {
             return Err(Failure::usage(format!("--accept-body-only is for pollybot only, not {}", args.keys.provider)));
         }
-        AnyProvider::Pollybot(Pollybot::accepting_body_only())
-    } else {
-        args.keys.provider()?
+        provider => provider,
     };
     let secrets = args.keys.secrets(matches)?;
     let mut builder = Verifier::builder(provider);

@@ -15,7 +15,7 @@ pub struct Verified {
     pub(crate) provider: &'static str,
     pub(crate) timestamp: Option<i64>,
     pub(crate) signed_id: Option<String>,
-    pub(crate) header_id: Option<String>,
+    pub(crate) unsigned_id: Option<String>,
     pub(crate) key_index: usize,
     pub(crate) timestamp_bound: bool,
     pub(crate) event_type_authenticated: bool,
@@ -43,9 +43,10 @@ impl Verified {
     }
 
     /// The delivery id found in the headers without parsing the body: the signed id, else the
-    /// provider's first id header present ([`Provider::id_headers`](crate::Provider::id_headers)).
+    /// first of the provider's unsigned id headers present
+    /// ([`Provider::unsigned_id_headers`](crate::Provider::unsigned_id_headers)).
     pub fn header_id(&self) -> Option<&str> {
-        self.signed_id.as_deref().or(self.header_id.as_deref())
+        self.signed_id.as_deref().or(self.unsigned_id.as_deref())
     }
 
     /// The position in the keyring (from 0) of the key that matched: useful to see when the old
@@ -80,7 +81,7 @@ impl fmt::Debug for Verified {
             .field("provider", &self.provider)
             .field("timestamp", &self.timestamp)
             .field("signed_id", &self.signed_id)
-            .field("header_id", &self.header_id)
+            .field("unsigned_id", &self.unsigned_id)
             .field("key_index", &self.key_index)
             .field("timestamp_bound", &self.timestamp_bound)
             .field("event_type_authenticated", &self.event_type_authenticated)

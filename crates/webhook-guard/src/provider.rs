@@ -1,5 +1,11 @@
 //! The [`Provider`] trait: everything that differs from one sender to the next.
+//!
+//! A provider's identity is its type and the data it holds, never its name: the name only labels
+//! dedup keys, logs and the CLI. A [`crate::providers::Custom`] sender called "github" gets none of
+//! GitHub's headers, key format or event-type rules, because those come from the `Github` preset's
+//! own methods.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -8,7 +14,7 @@ use crate::error::{ConfigError, PayloadError};
 use crate::event::Event;
 use crate::headers::HeaderSource;
 use crate::scheme::Scheme;
-use crate::secret::{Key, Secret};
+use crate::secret::{Key, SecretFormat};
 
 /// A webhook sender: how it signs, what its events look like, how to find a delivery's id.
 ///
@@ -30,8 +36,13 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
 
     /// Headers that carry the delivery id without being signed (`X-GitHub-Delivery`), in order of
     /// preference. Two different values of one of them make the request malformed (400): which
-    /// one the sender meant cannot be known, and the id decides deduplication.
-    fn id_headers(&self) -> &'static [&'static str] {
+    /// one the sender meant cannot be known, and the id decides deduplication. The first one
+    /// present is [`Verified::header_id`] when the scheme signs no id.
+    ///
+    /// An id the sender signs is the scheme's instead
+    /// ([`SchemeBuilder::id_header`](crate::scheme::SchemeBuilder::id_header), Standard
+    /// Webhooks' `webhook-id`), reported as [`Verified::signed_id`].
+    fn unsigned_id_headers(&self) -> &[Cow<'static, str>] {
         &[]
     }
 
@@ -41,20 +52,36 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     ///
     /// A provider whose `parse_event` reads the type from a header must name it here: it makes
     /// [`Verified::event_type_authenticated`] `false`, and two different values of it make the
-    /// request malformed (400), as for [`id_headers`](Provider::id_headers): the type decides
-    /// what a handler does, and which copy the sender meant cannot be known.
+    /// request malformed (400), as for [`unsigned_id_headers`](Provider::unsigned_id_headers):
+    /// the type decides what a handler does, and which copy the sender meant cannot be known.
     fn event_type_header(&self) -> Option<&'static str> {
         None
     }
 
-    /// Turns a configured secret string into a key, the way this sender means it. The default
-    /// takes the string's raw UTF-8 bytes.
+    /// Headers the sender sends that the verifier does not read (`User-Agent`, Breakcold's
+    /// `X-Webhook-Event`), in the order it sends them. The default is none.
+    ///
+    /// Together with the scheme's headers, [`event_type_header`](Provider::event_type_header)
+    /// and [`unsigned_id_headers`](Provider::unsigned_id_headers), they are everything the
+    /// sender puts on a delivery: what a test signer (feature `testing`) sends to imitate it.
+    fn extra_headers(&self) -> &[(&'static str, SentValue)] {
+        &[]
+    }
+
+    /// How the sender shows its secrets. The default is [`SecretFormat::Utf8`]: the string's raw
+    /// bytes are the key.
+    fn secret_format(&self) -> SecretFormat {
+        SecretFormat::Utf8
+    }
+
+    /// Turns a configured secret string into a key, the way this sender means it: by default as
+    /// its [`secret_format`](Provider::secret_format) says.
     ///
     /// # Errors
     ///
     /// When the string is not a key this sender can use.
     fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
-        Ok(Secret::from_utf8(text)?.into())
+        self.secret_format().parse_key(text)
     }
 
     /// Parses a verified body into the typed event. `headers` are the request's (some senders
@@ -77,4 +104,17 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
         event: &Self::Event,
         body: &[u8],
     ) -> Option<String>;
+}
+
+/// What a sender puts in a header it sends beside its signature material (see
+/// [`Provider::extra_headers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SentValue {
+    /// The same text on every delivery (`User-Agent: Pollybot-Webhooks/1.0`).
+    Fixed(&'static str),
+    /// The event's type (Breakcold's `X-Webhook-Event: record.created`).
+    EventType,
+    /// The delivery id.
+    DeliveryId,
 }

@@ -151,6 +151,42 @@ impl From<Ed25519PublicKey> for Key {
     }
 }
 
+/// How a sender shows its secrets, and so what key a configured string stands for: the one fact
+/// about keys that both a [`Verifier`](crate::Verifier) (through [`Provider::parse_key`]) and the
+/// test signer need from a provider ([`Provider::secret_format`]).
+///
+/// [`Provider::parse_key`]: crate::Provider::parse_key
+/// [`Provider::secret_format`]: crate::Provider::secret_format
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretFormat {
+    /// The string's raw UTF-8 bytes are the HMAC key, even when it starts with `whsec_`: Botdog,
+    /// Pollybot, Breakcold, GitHub, Stripe, Slack and Shopify.
+    Utf8,
+    /// Standard Webhooks ("Symmetric signatures" and "Asymmetric signatures" of the
+    /// specification): `whsec_<base64>` is a secret whose key is the decoded bytes (the prefix may
+    /// be omitted), `whpk_<base64>` an Ed25519 public key, and, to sign, `whsk_<base64>` an
+    /// Ed25519 signing key.
+    Whsec,
+}
+
+impl SecretFormat {
+    /// The key `text` stands for, to verify with.
+    ///
+    /// # Errors
+    ///
+    /// An empty secret; for [`SecretFormat::Whsec`], a string that is neither a `whsec_` secret
+    /// nor (with the `standard` feature) a `whpk_` public key.
+    pub fn parse_key(self, text: &str) -> Result<Key, ConfigError> {
+        match self {
+            Self::Utf8 => Ok(Secret::from_utf8(text)?.into()),
+            #[cfg(feature = "standard")]
+            Self::Whsec if text.starts_with("whpk_") => Ok(Ed25519PublicKey::from_whpk(text)?.into()),
+            Self::Whsec => Ok(Secret::from_whsec(text)?.into()),
+        }
+    }
+}
+
 /// A secret with its HMAC key schedule precomputed.
 #[derive(Clone)]
 pub(crate) struct HmacKey {

@@ -97,7 +97,7 @@ impl<P: Provider> Verifier<P> {
         if body.len() > inner.body_limit {
             return Err(VerifyError::too_large(inner.body_limit));
         }
-        let header_id = id_header(&inner.provider, headers)?;
+        let unsigned_id = unsigned_id(&inner.provider, headers)?;
         refuse_conflicting_event_type(&inner.provider, headers)?;
         let window = scheme::check::Window { now: inner.clock.now_unix(), tolerance_secs: inner.tolerance.as_secs() };
         let checked = scheme::verify(inner.provider.scheme(), &inner.keyring, headers, body, window)?;
@@ -105,7 +105,7 @@ impl<P: Provider> Verifier<P> {
             provider: inner.provider.name(),
             timestamp: checked.timestamp,
             signed_id: checked.id.map(str::to_owned),
-            header_id,
+            unsigned_id,
             key_index: checked.key_index,
             timestamp_bound: checked.timestamp_bound,
             event_type_authenticated: inner.provider.event_type_header().is_none()
@@ -162,11 +162,15 @@ impl<P: Provider> Verifier<P> {
     }
 }
 
-/// The first of the provider's unsigned id headers that is present, refusing conflicting values.
-fn id_header<P: Provider, H: HeaderSource + ?Sized>(provider: &P, headers: &H) -> Result<Option<String>, VerifyError> {
+/// The value of the first of the provider's unsigned id headers that is present, refusing
+/// conflicting values. (A signed id is the scheme's, read with the signature.)
+fn unsigned_id<P: Provider, H: HeaderSource + ?Sized>(
+    provider: &P,
+    headers: &H,
+) -> Result<Option<String>, VerifyError> {
     let mut found = None;
-    for name in provider.id_headers() {
-        match crate::headers::single_value(headers, &[name]) {
+    for name in provider.unsigned_id_headers() {
+        match crate::headers::single_value(headers, &[name.as_ref()]) {
             Err(_) => return Err(VerifyError::malformed(name, "has two different values")),
             Ok(Some(value)) if found.is_none() => {
                 found = std::str::from_utf8(value).ok().filter(|id| !id.is_empty()).map(str::to_owned);

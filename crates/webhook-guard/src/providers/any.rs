@@ -1,12 +1,14 @@
 //! [`AnyProvider`]: one of the presets, chosen at run time by name (the CLI, config files).
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::headers::HeaderSource;
+use crate::provider::SentValue;
 use crate::scheme::Scheme;
-use crate::secret::Key;
+use crate::secret::{Key, SecretFormat};
 use crate::{ConfigError, Event, PayloadError, Provider, Verified};
 
 macro_rules! any_provider {
@@ -92,10 +94,10 @@ macro_rules! any_provider {
                 }
             }
 
-            fn id_headers(&self) -> &'static [&'static str] {
+            fn unsigned_id_headers(&self) -> &[Cow<'static, str>] {
                 match self {
-                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.id_headers(),)*
-                    Self::Custom(provider) => provider.id_headers(),
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.unsigned_id_headers(),)*
+                    Self::Custom(provider) => provider.unsigned_id_headers(),
                 }
             }
 
@@ -103,6 +105,20 @@ macro_rules! any_provider {
                 match self {
                     $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.event_type_header(),)*
                     Self::Custom(provider) => provider.event_type_header(),
+                }
+            }
+
+            fn extra_headers(&self) -> &[(&'static str, SentValue)] {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.extra_headers(),)*
+                    Self::Custom(provider) => provider.extra_headers(),
+                }
+            }
+
+            fn secret_format(&self) -> SecretFormat {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.secret_format(),)*
+                    Self::Custom(provider) => provider.secret_format(),
                 }
             }
 

@@ -1,24 +1,30 @@
 //! [`Custom`]: any sender whose scheme the engine can describe.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
 use crate::event::{Event, from_json, peek_str_field};
-use crate::headers::{HeaderSource, text_value};
+use crate::headers::HeaderSource;
 use crate::scheme::Scheme;
-use crate::secret::{Key, Secret};
-use crate::{ConfigError, PayloadError, Provider, Verified};
+use crate::secret::SecretFormat;
+use crate::{PayloadError, Provider, Verified};
 
 /// A sender described by hand: a [`Scheme`], an event type (`serde_json::Value` by default, or
 /// any `DeserializeOwned` type implementing [`Event`]), where to find the delivery id, and how
 /// long it retries.
 ///
+/// Everything a `Custom` provider does comes from this description; its name only labels dedup
+/// keys and logs. One called "github" gets none of the GitHub preset's headers, key format or
+/// rules.
+///
 /// The scheme must sign what it reads: a timestamp header (or `t=` part) that no signed layout
 /// includes as `{t}` would be checked against the clock without being authenticated, so
 /// [`VerifierBuilder::build`](crate::VerifierBuilder::build) refuses it with
-/// [`ConfigError::InvalidScheme`]. The event type comes from the body, which the signature covers.
+/// [`ConfigError::InvalidScheme`](crate::ConfigError::InvalidScheme). The event type comes from
+/// the body, which the signature covers.
 ///
 /// ```
 /// use webhook_guard::providers::Custom;
@@ -37,8 +43,8 @@ pub struct Custom<E = serde_json::Value> {
     name: &'static str,
     scheme: Scheme,
     retry_window: Duration,
-    whsec_secrets: bool,
-    id_header: Option<String>,
+    secret_format: SecretFormat,
+    unsigned_id_headers: Vec<Cow<'static, str>>,
     id_field: Option<String>,
     parse: fn(&[u8]) -> Result<E, PayloadError>,
 }
@@ -51,8 +57,8 @@ impl Custom {
             name,
             scheme,
             retry_window: Duration::from_secs(72 * 3600),
-            whsec_secrets: false,
-            id_header: None,
+            secret_format: SecretFormat::Utf8,
+            unsigned_id_headers: Vec::new(),
             id_field: None,
             parse: from_json::<serde_json::Value>,
         }
@@ -71,17 +77,23 @@ impl<E> Custom<E> {
             name: self.name,
             scheme: self.scheme,
             retry_window: self.retry_window,
-            whsec_secrets: self.whsec_secrets,
-            id_header: self.id_header,
+            secret_format: self.secret_format,
+            unsigned_id_headers: self.unsigned_id_headers,
             id_field: self.id_field,
             parse,
         }
     }
 
-    /// The delivery id is this header's value (when the scheme signs no id header).
+    /// The delivery id is this header's value, which the sender does not sign (when the scheme
+    /// signs no id header). Call again to add a header read when the earlier ones are absent.
+    ///
+    /// As for the presets' unsigned id headers, two different values of the header make a
+    /// request malformed (400): the id decides deduplication, and which copy the sender meant
+    /// cannot be known. An id the sender signs belongs in the scheme instead
+    /// ([`SchemeBuilder::id_header`](crate::scheme::SchemeBuilder::id_header)).
     #[must_use]
     pub fn id_header(mut self, header: impl Into<String>) -> Self {
-        self.id_header = Some(header.into());
+        self.unsigned_id_headers.push(Cow::Owned(header.into()));
         self
     }
 
@@ -103,7 +115,7 @@ impl<E> Custom<E> {
     /// instead of raw UTF-8.
     #[must_use]
     pub fn whsec_secrets(mut self) -> Self {
-        self.whsec_secrets = true;
+        self.secret_format = SecretFormat::Whsec;
         self
     }
 }
@@ -114,7 +126,7 @@ impl<E> fmt::Debug for Custom<E> {
             .field("name", &self.name)
             .field("scheme", &self.scheme)
             .field("retry_window", &self.retry_window)
-            .field("id_header", &self.id_header)
+            .field("unsigned_id_headers", &self.unsigned_id_headers)
             .field("id_field", &self.id_field)
             .finish_non_exhaustive()
     }
@@ -126,8 +138,8 @@ impl<E> Clone for Custom<E> {
             name: self.name,
             scheme: self.scheme.clone(),
             retry_window: self.retry_window,
-            whsec_secrets: self.whsec_secrets,
-            id_header: self.id_header.clone(),
+            secret_format: self.secret_format,
+            unsigned_id_headers: self.unsigned_id_headers.clone(),
             id_field: self.id_field.clone(),
             parse: self.parse,
         }
@@ -149,27 +161,22 @@ impl<E: Event> Provider for Custom<E> {
         self.retry_window
     }
 
-    fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
-        let secret = if self.whsec_secrets { Secret::from_whsec(text)? } else { Secret::from_utf8(text)? };
-        Ok(secret.into())
+    fn unsigned_id_headers(&self) -> &[Cow<'static, str>] {
+        &self.unsigned_id_headers
+    }
+
+    fn secret_format(&self) -> SecretFormat {
+        self.secret_format
     }
 
     fn parse_event<H: HeaderSource + ?Sized>(&self, _: &H, body: &[u8]) -> Result<E, PayloadError> {
         (self.parse)(body)
     }
 
-    /// The signed id header, else the configured header, else the configured body field.
-    fn delivery_id<H: HeaderSource + ?Sized>(
-        &self,
-        headers: &H,
-        verified: &Verified,
-        _: &E,
-        body: &[u8],
-    ) -> Option<String> {
-        if let Some(id) = verified.signed_id() {
-            return Some(id.to_owned());
-        }
-        if let Some(id) = self.id_header.as_deref().and_then(|name| text_value(headers, name)) {
+    /// The signed id header, else the first configured unsigned header present, else the
+    /// configured body field.
+    fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &E, body: &[u8]) -> Option<String> {
+        if let Some(id) = verified.header_id() {
             return Some(id.to_owned());
         }
         let field = self.id_field.as_deref()?;

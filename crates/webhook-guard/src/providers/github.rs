@@ -1,99 +1,63 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body.
 //!
-//! No timestamp is signed, so GitHub deliveries have no replay protection beyond deduplication on
-//! `X-GitHub-Delivery`. GitHub does not retry failed deliveries by itself (they can be redelivered
-//! by hand from the settings page), hence a zero retry window.
-//!
-//! The event type (`X-GitHub-Event`) and delivery id (`X-GitHub-Delivery`) are not signed: see
-//! [`Github`].
+//! Wire facts this preset follows:
+//! - Signature: HMAC-SHA256 of the raw body with the webhook's secret as raw UTF-8 bytes,
+//!   lowercase hex after `sha256=`, in `X-Hub-Signature-256` (GitHub Docs, "Validating webhook
+//!   deliveries": <https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries>).
+//!   No timestamp is signed, so there is no replay window: only deduplication stops a re-sent
+//!   delivery.
+//! - Headers: `X-GitHub-Event` names the event, `X-GitHub-Delivery` is a GUID that identifies
+//!   the event and is kept on redelivery, `User-Agent` starts with `GitHub-Hookshot/` (GitHub
+//!   Docs, "Webhook events and payloads", section "Delivery headers":
+//!   <https://docs.github.com/en/webhooks/webhook-events-and-payloads#delivery-headers>). Neither
+//!   the event nor the id header is signed.
+//! - Retries: none; "GitHub does not automatically redeliver failed deliveries" (GitHub Docs,
+//!   "Handling failed webhook deliveries":
+//!   <https://docs.github.com/en/webhooks/using-webhooks/handling-failed-webhook-deliveries>),
+//!   hence a zero retry window. A delivery redelivered by hand keeps its `X-GitHub-Delivery`.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use super::json_event::{JsonEvent, TypeSource};
+use super::json_preset::sealed::{Sealed, WireFacts};
+use super::json_preset::{EventTypeSource, IdSource, JsonPreset, JsonWire};
 use super::presets::BODY;
-use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
-use crate::{PayloadError, Provider, Verified};
-
-/// Names the event type (`push`, `pull_request`, …); not signed.
-const EVENT_TYPE_HEADER: &str = "X-GitHub-Event";
+use crate::provider::SentValue;
+use crate::scheme::{Encoding, Preset, PresetFormat};
 
 /// The GitHub preset: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body.
 ///
-/// Only the body is signed (GitHub, "Validating webhook deliveries":
-/// <https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries>). No
-/// timestamp is signed, so there is no replay window. The event type travels in `X-GitHub-Event`
-/// and the delivery id in `X-GitHub-Delivery`, neither of them signed: whoever captured a
-/// delivery can re-send its body under another event type or another id, at any time, and it
-/// verifies. [`Delivery::event_type_authenticated`](crate::Delivery::event_type_authenticated) is
-/// `false` for every GitHub delivery; two different values of either header are refused (400).
-/// Where a re-labelled body would do harm, check that the body has the shape of the type you act
-/// on.
-#[derive(Debug, Clone)]
-pub struct Github {
-    scheme: Scheme,
-}
+/// Only the body is signed. No timestamp is signed, so there is no replay window. The event type
+/// travels in `X-GitHub-Event` and the delivery id in `X-GitHub-Delivery`, neither of them signed:
+/// whoever captured a delivery can re-send its body under another event type or another id, at
+/// any time, and it verifies.
+/// [`Delivery::event_type_authenticated`](crate::Delivery::event_type_authenticated) is `false`
+/// for every GitHub delivery; two different values of either header are refused (400). Where a
+/// re-labelled body would do harm, check that the body has the shape of the type you act on.
+///
+/// The wire facts, with the GitHub pages they come from: [the module docs](crate::providers::github).
+pub type Github = JsonPreset<GithubWire>;
 
-impl Github {
-    /// GitHub's scheme.
-    pub fn new() -> Self {
-        let scheme = Preset {
+/// GitHub as a sender: the type whose [wire facts](crate::providers::github) make [`Github`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GithubWire;
+
+impl JsonWire for GithubWire {}
+
+impl Sealed for GithubWire {
+    const FACTS: WireFacts = WireFacts {
+        name: "github",
+        scheme: Preset {
             signature: &["X-Hub-Signature-256"],
-            format: SignatureFormat::Single { prefix: "sha256=".to_owned() },
+            format: PresetFormat::Single { prefix: "sha256=" },
             encoding: Encoding::Hex,
             timestamp: &[],
             id: &[],
             contents: &[BODY],
-        }
-        .build();
-        Self { scheme }
-    }
-}
-
-impl Default for Github {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Provider for Github {
-    type Event = JsonEvent;
-
-    fn name(&self) -> &'static str {
-        "github"
-    }
-
-    fn scheme(&self) -> &Scheme {
-        &self.scheme
-    }
-
-    fn retry_window(&self) -> Duration {
-        Duration::ZERO
-    }
-
-    /// `X-GitHub-Delivery`, not signed.
-    fn id_headers(&self) -> &'static [&'static str] {
-        &["X-GitHub-Delivery"]
-    }
-
-    /// `X-GitHub-Event`, not signed.
-    fn event_type_header(&self) -> Option<&'static str> {
-        Some(EVENT_TYPE_HEADER)
-    }
-
-    /// The type is the `X-GitHub-Event` header (`push`, `pull_request`, …).
-    fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<JsonEvent, PayloadError> {
-        JsonEvent::parse(headers, body, TypeSource::Header(EVENT_TYPE_HEADER))
-    }
-
-    /// The `X-GitHub-Delivery` header (a GUID, kept on redelivery).
-    fn delivery_id<H: HeaderSource + ?Sized>(
-        &self,
-        _: &H,
-        verified: &Verified,
-        _: &JsonEvent,
-        _: &[u8],
-    ) -> Option<String> {
-        verified.header_id().map(str::to_owned)
-    }
+        },
+        event_type: EventTypeSource::Header("X-GitHub-Event"),
+        id: IdSource::Headers(&[Cow::Borrowed("X-GitHub-Delivery")]),
+        retry_window: Duration::ZERO,
+        extra_headers: &[("User-Agent", SentValue::Fixed("GitHub-Hookshot/webhook-guard"))],
+    };
 }

@@ -1,5 +1,9 @@
 //! One module per sender, each behind its own cargo feature, plus [`Custom`] for any scheme the
 //! engine can describe.
+//!
+//! A sender's module docs list the wire facts its preset follows, with the vendor pages they come
+//! from. GitHub, Shopify, Slack and Stripe keep their events as [`JsonEvent`] and differ only in
+//! those facts, so their presets are one type, [`JsonPreset`], with one description per sender.
 
 mod any;
 #[cfg(feature = "botdog")]
@@ -10,19 +14,29 @@ pub mod breakcold;
 pub mod breakcold_legacy;
 mod custom;
 #[cfg(feature = "github")]
-mod github;
+pub mod github;
 mod json_event;
+#[cfg(any(feature = "github", feature = "shopify", feature = "slack", feature = "stripe"))]
+mod json_preset;
 #[cfg(feature = "pollybot")]
 pub mod pollybot;
+#[cfg(any(
+    feature = "botdog",
+    feature = "breakcold",
+    feature = "stripe",
+    feature = "github",
+    feature = "shopify",
+    feature = "pollybot"
+))]
 mod presets;
 #[cfg(feature = "shopify")]
-mod shopify;
+pub mod shopify;
 #[cfg(feature = "slack")]
-mod slack;
+pub mod slack;
 #[cfg(feature = "standard")]
 pub mod standard;
 #[cfg(feature = "stripe")]
-mod stripe;
+pub mod stripe;
 
 pub use any::{AnyEvent, AnyProvider};
 #[cfg(feature = "botdog")]
@@ -33,15 +47,20 @@ pub use breakcold::{Breakcold, BreakcoldEvent};
 pub use breakcold_legacy::{BreakcoldLegacy, BreakcoldLegacyEvent};
 pub use custom::Custom;
 #[cfg(feature = "github")]
-pub use github::Github;
+pub use github::{Github, GithubWire};
 pub use json_event::JsonEvent;
+#[cfg(any(feature = "github", feature = "shopify", feature = "slack", feature = "stripe"))]
+pub use json_preset::{JsonPreset, JsonWire};
 #[cfg(feature = "pollybot")]
 pub use pollybot::{Pollybot, PollybotEvent};
 #[cfg(feature = "shopify")]
-pub use shopify::Shopify;
+pub use shopify::{Shopify, ShopifyWire};
 #[cfg(feature = "slack")]
-pub use slack::Slack;
+pub use slack::{Slack, SlackWire};
 #[cfg(feature = "standard")]
 pub use standard::{Standard, StandardEvent};
 #[cfg(feature = "stripe")]
-pub use stripe::Stripe;
+pub use stripe::{Stripe, StripeWire};
+
+pub use crate::provider::SentValue;
+pub use crate::secret::SecretFormat;

@@ -1,98 +1,61 @@
 //! Shopify: `X-Shopify-Hmac-Sha256: <base64>` over the raw body.
 //!
-//! No timestamp is signed. Shopify retries a failed delivery 8 times over 4 hours; duplicates
-//! carry the same `X-Shopify-Event-Id` (newer API versions) and `X-Shopify-Webhook-Id`.
-//!
-//! The topic (`X-Shopify-Topic`) and the ids are not signed: see [`Shopify`].
+//! Wire facts this preset follows:
+//! - Signature: HMAC-SHA256 of the raw body with the app's client secret as raw UTF-8 bytes,
+//!   standard base64, in `X-Shopify-Hmac-Sha256` (Shopify, "Deliver webhooks through HTTPS",
+//!   section "Verify webhooks": <https://shopify.dev/docs/apps/build/webhooks/subscribe/https>).
+//!   No timestamp is signed, so there is no replay window.
+//! - Headers: `X-Shopify-Topic` names the event (`orders/create`), `X-Shopify-Event-Id` is the
+//!   same on every copy of one event and is the key to deduplicate on (Shopify, "Ignore duplicate
+//!   webhooks": <https://shopify.dev/docs/apps/build/webhooks/ignore-duplicates>);
+//!   `X-Shopify-Webhook-Id` is read when an older API version sends no event id. None of them is
+//!   signed.
+//! - Retries: 8 times over 4 hours with exponential backoff, with the original payload (Shopify
+//!   changelog, "Updates to webhook retry mechanism", effective 2024-09-10:
+//!   <https://shopify.dev/changelog/updates-to-webhook-retry-mechanism>).
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use super::json_event::{JsonEvent, TypeSource};
+use super::json_preset::sealed::{Sealed, WireFacts};
+use super::json_preset::{EventTypeSource, IdSource, JsonPreset, JsonWire};
 use super::presets::BODY;
-use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
-use crate::{PayloadError, Provider, Verified};
-
-/// Names the event type, Shopify's topic (`orders/create`, …); not signed.
-const EVENT_TYPE_HEADER: &str = "X-Shopify-Topic";
+use crate::scheme::{Encoding, Preset, PresetFormat};
 
 /// The Shopify preset: `X-Shopify-Hmac-Sha256: <base64>`, HMAC-SHA256 over the raw body.
 ///
-/// Only the body is signed (Shopify, "Deliver webhooks through HTTPS", verifying the HMAC:
-/// <https://shopify.dev/docs/apps/build/webhooks/subscribe/https>). No timestamp is signed, so
-/// there is no replay window. The topic travels in `X-Shopify-Topic` and the ids in
-/// `X-Shopify-Event-Id` / `X-Shopify-Webhook-Id`, none of them signed: whoever captured an
-/// `orders/create` delivery can re-send its body with `X-Shopify-Topic: orders/paid`, at any
-/// time, and it verifies as `orders/paid`.
+/// Only the body is signed. No timestamp is signed, so there is no replay window. The topic
+/// travels in `X-Shopify-Topic` and the ids in `X-Shopify-Event-Id` / `X-Shopify-Webhook-Id`,
+/// none of them signed: whoever captured an `orders/create` delivery can re-send its body with
+/// `X-Shopify-Topic: orders/paid`, at any time, and it verifies as `orders/paid`.
 /// [`Delivery::event_type_authenticated`](crate::Delivery::event_type_authenticated) is `false`
 /// for every Shopify delivery; two different values of the topic or of an id header are refused
 /// (400). Before acting on a topic, check that the body agrees (an order's `financial_status`
 /// before treating it as paid).
-#[derive(Debug, Clone)]
-pub struct Shopify {
-    scheme: Scheme,
-}
+///
+/// The wire facts, with the Shopify pages they come from: [the module docs](crate::providers::shopify).
+pub type Shopify = JsonPreset<ShopifyWire>;
 
-impl Shopify {
-    /// Shopify's scheme.
-    pub fn new() -> Self {
-        let scheme = Preset {
+/// Shopify as a sender: the type whose [wire facts](crate::providers::shopify) make [`Shopify`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShopifyWire;
+
+impl JsonWire for ShopifyWire {}
+
+impl Sealed for ShopifyWire {
+    const FACTS: WireFacts = WireFacts {
+        name: "shopify",
+        scheme: Preset {
             signature: &["X-Shopify-Hmac-Sha256"],
-            format: SignatureFormat::Single { prefix: String::new() },
+            format: PresetFormat::Single { prefix: "" },
             encoding: Encoding::Base64,
             timestamp: &[],
             id: &[],
             contents: &[BODY],
-        }
-        .build();
-        Self { scheme }
-    }
-}
-
-impl Default for Shopify {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Provider for Shopify {
-    type Event = JsonEvent;
-
-    fn name(&self) -> &'static str {
-        "shopify"
-    }
-
-    fn scheme(&self) -> &Scheme {
-        &self.scheme
-    }
-
-    fn retry_window(&self) -> Duration {
-        Duration::from_secs(4 * 3600)
-    }
-
-    /// `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id`; not signed.
-    fn id_headers(&self) -> &'static [&'static str] {
-        &["X-Shopify-Event-Id", "X-Shopify-Webhook-Id"]
-    }
-
-    /// `X-Shopify-Topic`, not signed.
-    fn event_type_header(&self) -> Option<&'static str> {
-        Some(EVENT_TYPE_HEADER)
-    }
-
-    /// The type is the `X-Shopify-Topic` header (`orders/create`, …).
-    fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<JsonEvent, PayloadError> {
-        JsonEvent::parse(headers, body, TypeSource::Header(EVENT_TYPE_HEADER))
-    }
-
-    /// `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id`.
-    fn delivery_id<H: HeaderSource + ?Sized>(
-        &self,
-        _: &H,
-        verified: &Verified,
-        _: &JsonEvent,
-        _: &[u8],
-    ) -> Option<String> {
-        verified.header_id().map(str::to_owned)
-    }
+        },
+        event_type: EventTypeSource::Header("X-Shopify-Topic"),
+        id: IdSource::Headers(&[Cow::Borrowed("X-Shopify-Event-Id"), Cow::Borrowed("X-Shopify-Webhook-Id")]),
+        retry_window: Duration::from_secs(4 * 3600),
+        extra_headers: &[],
+    };
 }

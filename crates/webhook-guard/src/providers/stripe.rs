@@ -1,73 +1,50 @@
 //! Stripe: `Stripe-Signature: t=<t>,v1=<hex>[,v1=<hex>…]` over `{t}.{body}`.
 //!
-//! Several `v1` entries appear while a secret is being rolled; `v0` entries (test mode, SHA-1)
-//! are ignored. Stripe retries for up to three days in live mode; the event's `id` (`evt_…`) is the
-//! same on every retry.
+//! Wire facts this preset follows:
+//! - Signature: HMAC-SHA256 with the endpoint's signing secret as raw UTF-8 bytes (the `whsec_`
+//!   string as a whole) over the `t` value, a dot and the raw body, lowercase hex in each `v1`
+//!   part of `Stripe-Signature`; `v0` parts are ignored (Stripe Docs, "Receive Stripe events in
+//!   your webhook endpoint", section "Verify signatures manually":
+//!   <https://docs.stripe.com/webhooks#verify-manually>). Several `v1` parts appear while a
+//!   secret is being rolled; any of them may match.
+//! - The body's `type` names the event and its `id` (`evt_…`) is the same on every retry (same
+//!   page, section "Handle duplicate events": <https://docs.stripe.com/webhooks#handle-duplicate-events>).
+//! - Retries: in live mode for up to three days with exponential backoff (same page, section
+//!   "Retry behavior": <https://docs.stripe.com/webhooks#retries>).
 
 use std::time::Duration;
 
-use super::json_event::{JsonEvent, TypeSource};
+use super::json_preset::sealed::{Sealed, WireFacts};
+use super::json_preset::{EventTypeSource, IdSource, JsonPreset, JsonWire};
 use super::presets::TIMESTAMP_DOT_BODY;
-use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
-use crate::{PayloadError, Provider, Verified};
+use crate::scheme::{Encoding, Preset, PresetFormat};
 
-/// The Stripe preset.
-#[derive(Debug, Clone)]
-pub struct Stripe {
-    scheme: Scheme,
-}
+/// The Stripe preset: `t=<t>,v1=<hex>,…` over `{t}.{body}`; the type and the id (`evt_…`) come
+/// from the signed body.
+///
+/// The wire facts, with the Stripe pages they come from: [the module docs](crate::providers::stripe).
+pub type Stripe = JsonPreset<StripeWire>;
 
-impl Stripe {
-    /// Stripe's scheme.
-    pub fn new() -> Self {
-        let scheme = Preset {
+/// Stripe as a sender: the type whose [wire facts](crate::providers::stripe) make [`Stripe`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StripeWire;
+
+impl JsonWire for StripeWire {}
+
+impl Sealed for StripeWire {
+    const FACTS: WireFacts = WireFacts {
+        name: "stripe",
+        scheme: Preset {
             signature: &["Stripe-Signature"],
-            format: SignatureFormat::KeyValue { signature_key: "v1".to_owned(), timestamp_key: Some("t".to_owned()) },
+            format: PresetFormat::KeyValue { signature_key: "v1", timestamp_key: Some("t") },
             encoding: Encoding::Hex,
             timestamp: &[],
             id: &[],
             contents: &[TIMESTAMP_DOT_BODY],
-        }
-        .build();
-        Self { scheme }
-    }
-}
-
-impl Default for Stripe {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Provider for Stripe {
-    type Event = JsonEvent;
-
-    fn name(&self) -> &'static str {
-        "stripe"
-    }
-
-    fn scheme(&self) -> &Scheme {
-        &self.scheme
-    }
-
-    fn retry_window(&self) -> Duration {
-        Duration::from_secs(72 * 3600)
-    }
-
-    /// The type is the body's `type` (`payment_intent.succeeded`, …).
-    fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<JsonEvent, PayloadError> {
-        JsonEvent::parse(headers, body, TypeSource::Field("type"))
-    }
-
-    /// The body's `id` (`evt_…`).
-    fn delivery_id<H: HeaderSource + ?Sized>(
-        &self,
-        _: &H,
-        _: &Verified,
-        event: &JsonEvent,
-        _: &[u8],
-    ) -> Option<String> {
-        event.str_field("id").map(str::to_owned)
-    }
+        },
+        event_type: EventTypeSource::Field("type"),
+        id: IdSource::Field("id"),
+        retry_window: Duration::from_secs(72 * 3600),
+        extra_headers: &[],
+    };
 }

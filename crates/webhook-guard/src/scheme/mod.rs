@@ -24,6 +24,17 @@ pub(crate) mod parse;
 mod template;
 
 pub(crate) use check::verify;
+// The parts of a preset's layouts: unused when only secret-in-body (Breakcold legacy) is built.
+#[cfg(any(
+    feature = "botdog",
+    feature = "pollybot",
+    feature = "breakcold",
+    feature = "standard",
+    feature = "github",
+    feature = "stripe",
+    feature = "slack",
+    feature = "shopify"
+))]
 pub(crate) use template::Part;
 pub use template::SignedContent;
 
@@ -198,23 +209,112 @@ impl Scheme {
     }
 }
 
-/// A preset: the description of a known sender, infallible because its parts are fixed.
+/// A preset: the description of a known sender, infallible because its parts are fixed, and a
+/// constant (static strings only) so that a sender's facts can be written down as data.
+#[cfg(any(
+    feature = "botdog",
+    feature = "pollybot",
+    feature = "breakcold",
+    feature = "standard",
+    feature = "github",
+    feature = "stripe",
+    feature = "slack",
+    feature = "shopify"
+))]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Preset {
     pub(crate) signature: &'static [&'static str],
-    pub(crate) format: SignatureFormat,
+    pub(crate) format: PresetFormat,
     pub(crate) encoding: Encoding,
     pub(crate) timestamp: &'static [&'static str],
+    /// Signed id headers: each layout of `contents` that uses `{id}` reads the first present.
     pub(crate) id: &'static [&'static str],
     pub(crate) contents: &'static [&'static [template::Part]],
 }
 
+/// A [`SignatureFormat`] with static strings, for [`Preset`]. Each variant exists when a preset
+/// that uses it is built.
+#[cfg(any(
+    feature = "botdog",
+    feature = "pollybot",
+    feature = "breakcold",
+    feature = "standard",
+    feature = "github",
+    feature = "stripe",
+    feature = "slack",
+    feature = "shopify"
+))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PresetFormat {
+    /// Pollybot, Breakcold, GitHub, Slack, Shopify.
+    #[cfg(any(
+        feature = "pollybot",
+        feature = "breakcold",
+        feature = "github",
+        feature = "slack",
+        feature = "shopify"
+    ))]
+    Single { prefix: &'static str },
+    /// Botdog, Stripe.
+    #[cfg(any(feature = "botdog", feature = "stripe"))]
+    KeyValue { signature_key: &'static str, timestamp_key: Option<&'static str> },
+    /// Standard Webhooks.
+    #[cfg(feature = "standard")]
+    Versioned { hmac_version: &'static str, ed25519_version: Option<&'static str> },
+}
+
+#[cfg(any(
+    feature = "botdog",
+    feature = "pollybot",
+    feature = "breakcold",
+    feature = "standard",
+    feature = "github",
+    feature = "stripe",
+    feature = "slack",
+    feature = "shopify"
+))]
+impl PresetFormat {
+    fn to_format(self) -> SignatureFormat {
+        match self {
+            #[cfg(any(
+                feature = "pollybot",
+                feature = "breakcold",
+                feature = "github",
+                feature = "slack",
+                feature = "shopify"
+            ))]
+            Self::Single { prefix } => SignatureFormat::Single { prefix: prefix.to_owned() },
+            #[cfg(any(feature = "botdog", feature = "stripe"))]
+            Self::KeyValue { signature_key, timestamp_key } => SignatureFormat::KeyValue {
+                signature_key: signature_key.to_owned(),
+                timestamp_key: timestamp_key.map(str::to_owned),
+            },
+            #[cfg(feature = "standard")]
+            Self::Versioned { hmac_version, ed25519_version } => SignatureFormat::Versioned {
+                hmac_version: hmac_version.to_owned(),
+                ed25519_version: ed25519_version.map(str::to_owned),
+            },
+        }
+    }
+}
+
+#[cfg(any(
+    feature = "botdog",
+    feature = "pollybot",
+    feature = "breakcold",
+    feature = "standard",
+    feature = "github",
+    feature = "stripe",
+    feature = "slack",
+    feature = "shopify"
+))]
 impl Preset {
-    pub(crate) fn build(self) -> Scheme {
+    pub(crate) fn build(&self) -> Scheme {
         let names = |list: &[&str]| list.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>();
         Scheme {
             kind: SchemeKind::Signed(SignedScheme {
                 signature_headers: names(self.signature),
-                format: self.format,
+                format: self.format.to_format(),
                 encoding: self.encoding,
                 timestamp_headers: names(self.timestamp),
                 timestamp_required: true,
@@ -255,7 +355,9 @@ impl SchemeBuilder {
     }
 
     /// The delivery id travels in this header and is part of the signed bytes as `{id}` (call
-    /// again to add an alias).
+    /// again to add an alias): the signed id, as Standard Webhooks' `webhook-id`. A signed layout
+    /// must include `{id}`. An id header the sender does not sign belongs to the provider instead
+    /// ([`Custom::id_header`](crate::providers::Custom::id_header)), which reports it as unsigned.
     pub fn id_header(mut self, header: impl Into<String>) -> Self {
         self.scheme.id_headers.push(header.into());
         self
@@ -284,7 +386,8 @@ impl SchemeBuilder {
     /// # Errors
     ///
     /// [`ConfigError::InvalidScheme`] when no signed layout was given, a layout uses `{t}` or
-    /// `{id}` with nowhere for it to come from, or a header name is empty.
+    /// `{id}` with nowhere for it to come from, an id header is set that no layout signs, or a
+    /// header name is empty.
     ///
     /// A timestamp source that no layout signs builds, so that a `testing::Signer` (feature
     /// `testing`) can imitate a sender that sends one; [`VerifierBuilder::build`] refuses it.
@@ -302,8 +405,17 @@ impl SchemeBuilder {
         if scheme.has_timestamp() && !scheme.has_timestamp_source() {
             return Err(ConfigError::InvalidScheme("`{t}` is signed but no timestamp source is set"));
         }
-        if scheme.contents.iter().any(SignedContent::uses_id) && scheme.id_headers.is_empty() {
+        let signs_id = scheme.contents.iter().any(SignedContent::uses_id);
+        if signs_id && scheme.id_headers.is_empty() {
             return Err(ConfigError::InvalidScheme("`{id}` is signed but no id header is set"));
+        }
+        // The scheme's id is reported as signed (`Verified::signed_id`) and preferred for
+        // deduplication: an id header that no layout covers would be trusted without proof.
+        if !signs_id && !scheme.id_headers.is_empty() {
+            return Err(ConfigError::InvalidScheme(
+                "an id header is set but no signed layout includes `{id}`: an unsigned id header belongs to \
+                 the provider (`Custom::id_header`)",
+            ));
         }
         if let SignatureFormat::KeyValue { signature_key, .. } = &scheme.format
             && signature_key.is_empty()

@@ -6,9 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::Mac;
 
-use crate::providers::AnyProvider;
+use crate::provider::SentValue;
 use crate::scheme::{Encoding, Scheme, SchemeKind, SignatureFormat, SignedScheme};
-use crate::secret::{HmacSha256, Secret};
+use crate::secret::{HmacSha256, Secret, SecretFormat};
 use crate::{ConfigError, Provider};
 
 /// A key to sign with: a shared secret, or (Standard Webhooks `v1a`) an Ed25519 signing key.
@@ -80,15 +80,15 @@ impl SignedRequest {
 
 /// Signs bodies with a [`Scheme`], producing its signature, timestamp and id headers.
 ///
-/// A signer made with [`Signer::for_provider`] also sends each vendor's own headers (`User-Agent`,
-/// `X-GitHub-Event`, …) through [`Signer::sign_delivery`]; [`Signer::sign`] covers what the scheme
-/// describes.
+/// A signer made with [`Signer::for_provider`] also sends the other headers that provider's
+/// sender sends (`User-Agent`, `X-GitHub-Event`, …) through [`Signer::sign_delivery`];
+/// [`Signer::sign`] covers what the scheme describes.
 #[derive(Debug, Clone)]
 pub struct Signer {
     scheme: Scheme,
     keys: Vec<SigningKey>,
-    /// The preset this signer imitates, for its extra headers.
-    vendor: Option<&'static str>,
+    /// What the imitated sender sends beside the scheme's headers, in its order.
+    sent_headers: Vec<(String, SentValue)>,
 }
 
 impl Signer {
@@ -102,28 +102,38 @@ impl Signer {
         if keys.is_empty() {
             return Err(ConfigError::NoUsableKey { provider: "signer" });
         }
-        Ok(Self { scheme, keys, vendor: None })
+        Ok(Self { scheme, keys, sent_headers: Vec::new() })
     }
 
-    /// A signer that sends exactly what `provider` sends: its scheme's headers plus the vendor's
-    /// `Content-Type`, `User-Agent`, event and delivery-id headers. `secrets` are read as the
-    /// sender's dashboard shows them: raw strings, or for Standard Webhooks `whsec_…` secrets and
-    /// `whsk_…` Ed25519 signing keys.
+    /// A signer that sends exactly what `provider`'s sender sends: its scheme's headers, plus
+    /// `Content-Type`, the provider's [extra headers](Provider::extra_headers) (`User-Agent`, …),
+    /// its [event-type header](Provider::event_type_header) and its
+    /// [unsigned id headers](Provider::unsigned_id_headers). `secrets` are read in the provider's
+    /// [secret format](Provider::secret_format), as the sender's dashboard shows them: raw
+    /// strings, or for Standard Webhooks `whsec_…` secrets and `whsk_…` Ed25519 signing keys.
+    ///
+    /// Works for any provider, a preset (`&Github::new()`), a run-time choice (`&AnyProvider`) or
+    /// a [`Custom`](crate::providers::Custom) sender; everything comes from the provider's own
+    /// methods, never from its name.
     ///
     /// # Errors
     ///
     /// A secret the provider cannot use, or no secret.
-    pub fn for_provider(provider: &AnyProvider, secrets: &[&str]) -> Result<Self, ConfigError> {
-        let name = provider.name();
-        let keys = secrets.iter().map(|text| signing_key(name, text)).collect::<Result<Vec<_>, _>>()?;
+    pub fn for_provider<P: Provider>(provider: &P, secrets: &[&str]) -> Result<Self, ConfigError> {
+        let format = provider.secret_format();
+        let keys = secrets.iter().map(|text| signing_key(format, text)).collect::<Result<Vec<_>, _>>()?;
         let mut signer = Self::new(provider.scheme().clone(), keys)?;
-        signer.vendor = Some(name);
+        let extra = provider.extra_headers().iter().map(|(name, value)| ((*name).to_owned(), *value));
+        let event_type = provider.event_type_header().map(|name| (name.to_owned(), SentValue::EventType));
+        let ids = provider.unsigned_id_headers().iter().map(|name| (name.clone().into_owned(), SentValue::DeliveryId));
+        signer.sent_headers = extra.chain(event_type).chain(ids).collect();
         Ok(signer)
     }
 
-    /// Signs `body` like [`Signer::sign`], then adds the vendor's own headers. `event_type` names
-    /// the event for senders that put it in a header (GitHub, Shopify, Breakcold); when `None` it
-    /// is read from the body's `type`, `event` or `eventType`.
+    /// Signs `body` like [`Signer::sign`], then adds the sender's other headers (see
+    /// [`Signer::for_provider`]). `event_type` names the event for senders that put it in a
+    /// header (GitHub, Shopify, Breakcold); when `None` it is read from the body's `type`, `event`
+    /// or `eventType`.
     pub fn sign_delivery(&self, body: &[u8], timestamp: i64, id: &str, event_type: Option<&str>) -> SignedRequest {
         let mut request = self.sign(body, timestamp, id);
         let event_type = event_type.map(str::to_owned).unwrap_or_else(|| {
@@ -131,28 +141,16 @@ impl Signer {
                 .map(|value| crate::Event::event_type(&value).to_owned())
                 .unwrap_or_default()
         });
-        let mut extra: Vec<(&str, String)> = vec![("Content-Type", "application/json".to_owned())];
-        // Per VENDORS.md: what each sender puts beside its signature.
-        match self.vendor {
-            Some("pollybot") => extra.push(("User-Agent", "Pollybot-Webhooks/1.0".to_owned())),
-            Some("breakcold") => {
-                extra.push(("User-Agent", "Breakcold-Webhooks/1.0".to_owned()));
-                extra.push(("X-Webhook-Event", event_type));
-                extra.push(("X-Webhook-Delivery-Id", id.to_owned()));
-            }
-            Some("github") => {
-                extra.push(("User-Agent", "GitHub-Hookshot/webhook-guard".to_owned()));
-                extra.push(("X-GitHub-Event", event_type));
-                extra.push(("X-GitHub-Delivery", id.to_owned()));
-            }
-            Some("shopify") => {
-                extra.push(("X-Shopify-Topic", event_type));
-                extra.push(("X-Shopify-Webhook-Id", id.to_owned()));
-                extra.push(("X-Shopify-Event-Id", id.to_owned()));
-            }
-            _ => {}
-        }
-        let mut headers: Vec<(String, String)> = extra.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+        // Every sender here posts JSON.
+        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        headers.extend(self.sent_headers.iter().map(|(name, value)| {
+            let value = match value {
+                SentValue::Fixed(text) => (*text).to_owned(),
+                SentValue::EventType => event_type.clone(),
+                SentValue::DeliveryId => id.to_owned(),
+            };
+            (name.clone(), value)
+        }));
         headers.append(&mut request.headers);
         request.headers = headers;
         request
@@ -245,15 +243,13 @@ impl Signer {
     }
 }
 
-/// Reads a secret as the sender `provider` shows it.
-fn signing_key(provider: &str, text: &str) -> Result<SigningKey, ConfigError> {
-    #[cfg(feature = "standard")]
-    if provider == "standard" {
-        if text.starts_with("whsk_") {
-            return SigningKey::from_whsk(text);
-        }
-        return Ok(SigningKey::Secret(Secret::from_whsec(text)?));
+/// Reads a secret, to sign with, as a sender with `format` shows it: the signing side of
+/// [`SecretFormat::parse_key`].
+fn signing_key(format: SecretFormat, text: &str) -> Result<SigningKey, ConfigError> {
+    match format {
+        SecretFormat::Utf8 => Ok(SigningKey::Secret(Secret::from_utf8(text)?)),
+        #[cfg(feature = "standard")]
+        SecretFormat::Whsec if text.starts_with("whsk_") => SigningKey::from_whsk(text),
+        SecretFormat::Whsec => Ok(SigningKey::Secret(Secret::from_whsec(text)?)),
     }
-    let _ = provider;
-    Ok(SigningKey::Secret(Secret::from_utf8(text)?))
 }

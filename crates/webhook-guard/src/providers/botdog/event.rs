@@ -1,16 +1,6 @@
 //! Botdog's typed events: one flat JSON object per delivery, dispatched on `eventType`.
 //!
-//! Facts this module follows (VENDORS.md, "Botdog"):
-//!
-//! - Every event carries the base fields (`id`, `timestamp` as ISO 8601, `eventType`,
-//!   `humanReadableEventName`, `campaignId`, `campaignName`, `botdogUser*`); every lead event also
-//!   carries the contact fields (`contactName`, `contactLinkedinUrl`, `contactEmails`,
-//!   `contactPhones`, `contactCompanyName`). Only `id`, `eventType` and `timestamp` are required
-//!   here: Botdog announces that future `CAMPAIGN_*` events may lack the contact fields, and test
-//!   events from the dashboard carry stub contact data.
-//! - New fields may appear at any time, so unknown fields are ignored.
-//! - The top-level `id` is the delivery id Botdog tells receivers to deduplicate retries on; see
-//!   [`BotdogEvent::id`].
+//! The payload facts these types follow are in the [module docs](super).
 //!
 //! The shared fields are repeated in each struct by a macro rather than `#[serde(flatten)]`d from
 //! a common struct: flattening makes serde buffer the whole object first (see [`crate::event`]).

@@ -5,6 +5,19 @@
 //! `s=` is documented; several are accepted (rotation). The body's top-level `id` is "the unique
 //! delivery id, use it to deduplicate retries". Retries: 6 attempts, waits of 1, 2, 4, 8 and 16
 //! minutes, about 31 minutes end to end.
+//!
+//! Payload facts (Botdog webhook docs, late 2026: the payload fields, the event table and the note
+//! on field stability):
+//!
+//! - Every event carries the base fields (`id`, `timestamp` as ISO 8601, `eventType`,
+//!   `humanReadableEventName`, `campaignId`, `campaignName`, `botdogUser*`); every lead event also
+//!   carries the contact fields (`contactName`, `contactLinkedinUrl`, `contactEmails`,
+//!   `contactPhones`, `contactCompanyName`). Only `id`, `eventType` and `timestamp` are required
+//!   here: Botdog announces that future `CAMPAIGN_*` events may lack the contact fields, and test
+//!   events from the dashboard carry stub contact data.
+//! - New fields may appear at any time, so unknown fields are ignored.
+//! - The top-level `id` is the delivery id Botdog tells receivers to deduplicate retries on; see
+//!   [`BotdogEvent::id`].
 
 mod event;
 
@@ -14,7 +27,7 @@ pub use event::*;
 
 use super::presets::TIMESTAMP_DOT_BODY;
 use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
+use crate::scheme::{Encoding, Preset, PresetFormat, Scheme};
 use crate::{PayloadError, Provider, Verified};
 
 /// The Botdog preset.
@@ -28,7 +41,7 @@ impl Botdog {
     pub fn new() -> Self {
         let scheme = Preset {
             signature: &["X-Webhook-Signature"],
-            format: SignatureFormat::KeyValue { signature_key: "s".to_owned(), timestamp_key: Some("t".to_owned()) },
+            format: PresetFormat::KeyValue { signature_key: "s", timestamp_key: Some("t") },
             encoding: Encoding::Hex,
             timestamp: &[],
             id: &[],

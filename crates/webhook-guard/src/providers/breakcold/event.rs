@@ -1,17 +1,7 @@
 //! Breakcold's typed events (current webhooks): an envelope `{"eventId", "timestamp",
 //! "workspaceId", "event", "data"}`, dispatched on `event`.
 //!
-//! Facts this module follows (VENDORS.md, "Breakcold (sales CRM) — current webhooks"):
-//!
-//! - 14 events share 8 `data` shapes (the table there), one struct per shape, all inside the
-//!   generic [`BreakcoldEnvelope`].
-//! - `timestamp` is ISO 8601. `fields` of a record is keyed by field slug and, on
-//!   `record.updated`, holds only the changed fields: its values are kept as JSON.
-//! - Task `status` is documented as `"todo"` / `"done"`; any other value is kept in
-//!   [`TaskStatus::Other`] rather than refusing the delivery.
-//! - The `author` of a note is not described further, so it is kept as JSON.
-//! - Deduplication uses the `X-Webhook-Delivery-Id` header, falling back to the body's `eventId`
-//!   ([`BreakcoldEvent::event_id`]).
+//! The payload facts these types follow are in the [module docs](super).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -10,16 +10,32 @@
 //! delivery re-sent within the replay tolerance with a different id header would not be
 //! recognised as a duplicate, while the body's `eventId` cannot be changed without the secret.
 //! The event type is read from the body's `event` (signed), not from the header.
+//!
+//! Payload facts (Breakcold webhook docs, late 2026: the envelope and the table of events and their
+//! `data` fields):
+//!
+//! - 14 events share 8 `data` shapes (the docs' table), one struct per shape, all inside the
+//!   generic [`BreakcoldEnvelope`].
+//! - `timestamp` is ISO 8601. `fields` of a record is keyed by field slug and, on
+//!   `record.updated`, holds only the changed fields: its values are kept as JSON.
+//! - Task `status` is documented as `"todo"` / `"done"`; any other value is kept in
+//!   [`TaskStatus::Other`] rather than refusing the delivery.
+//! - The `author` of a note is not described further, so it is kept as JSON.
+//! - The body's `eventId` ([`BreakcoldEvent::event_id`]) identifies the event; the docs name
+//!   `X-Webhook-Delivery-Id` as the idempotency key, which this preset reads only when the body
+//!   has no `eventId` (see above).
 
 mod event;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 pub use event::*;
 
 use super::presets::TIMESTAMP_DOT_BODY;
 use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Preset, Scheme, SignatureFormat};
+use crate::provider::SentValue;
+use crate::scheme::{Encoding, Preset, PresetFormat, Scheme};
 use crate::{PayloadError, Provider, Verified};
 
 /// The Breakcold preset (current webhooks; see [`super::breakcold_legacy`] for the old ones).
@@ -33,7 +49,7 @@ impl Breakcold {
     pub fn new() -> Self {
         let scheme = Preset {
             signature: &["X-Webhook-Signature"],
-            format: SignatureFormat::Single { prefix: "sha256=".to_owned() },
+            format: PresetFormat::Single { prefix: "sha256=" },
             encoding: Encoding::Hex,
             timestamp: &["X-Webhook-Timestamp"],
             id: &[],
@@ -66,8 +82,15 @@ impl Provider for Breakcold {
         Duration::from_secs(2 * 60)
     }
 
-    fn id_headers(&self) -> &'static [&'static str] {
-        &["X-Webhook-Delivery-Id"]
+    /// `X-Webhook-Delivery-Id`, not signed.
+    fn unsigned_id_headers(&self) -> &[Cow<'static, str>] {
+        &[Cow::Borrowed("X-Webhook-Delivery-Id")]
+    }
+
+    /// `User-Agent: Breakcold-Webhooks/1.0` and `X-Webhook-Event`, which names the event but is
+    /// not read: the type comes from the signed body's `event`.
+    fn extra_headers(&self) -> &[(&'static str, SentValue)] {
+        &[("User-Agent", SentValue::Fixed("Breakcold-Webhooks/1.0")), ("X-Webhook-Event", SentValue::EventType)]
     }
 
     fn parse_event<H: HeaderSource + ?Sized>(&self, _: &H, body: &[u8]) -> Result<BreakcoldEvent, PayloadError> {

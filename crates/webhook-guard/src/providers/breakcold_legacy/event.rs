@@ -1,18 +1,7 @@
 //! Breakcold's legacy webhooks, typed: an envelope `{"id_space", "event", "secret", "payload"}`,
 //! dispatched on `event`.
 //!
-//! Facts this module follows (VENDORS.md, "Breakcold — legacy webhooks"):
-//!
-//! - The shared secret travels inside the body. It is checked by the verifier, and the typed
-//!   event does not declare it: [`LegacyEnvelope`] has no `secret` field, and
-//!   [`BreakcoldLegacyEvent::Unknown`] drops the top-level `secret` from its raw JSON, so neither
-//!   `Debug` output nor the CLI's JSON can print it.
-//! - `lead.list.update` is also seen spelled `lead.lists.update`; both parse into
-//!   [`BreakcoldLegacyEvent::LeadListUpdate`], whose `event` keeps the spelling sent.
-//! - Events about a lead carry a [`LegacyLead`] (snake_case, most fields nullable); the payloads of
-//!   the other events are not documented and are kept as JSON.
-//! - No deduplication key exists; the provider derives one from the raw body (event +
-//!   `payload.id` + `payload.updated_at`, else `created_at`, as sent).
+//! The payload facts these types follow are in the [module docs](super).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -5,9 +5,23 @@
 //! `secret` with the configured one, in constant time. This gives no integrity of the rest of the
 //! body beyond TLS and no replay protection: migrate to [`super::breakcold`] where possible. The
 //! typed event never keeps the `secret` field. No retries (the endpoint is paused after 10
-//! failures); the id is derived as `{event}:{payload.id}:{payload.updated_at or created_at}:{digest}`,
-//! the last part being 32 hex digits of the body's SHA-256, so two different deliveries that share
-//! the lead and its timestamp never share an id.
+//! failures); the id is derived as
+//! `{event}:{payload.id}:{payload.updated_at or created_at}:{digest}`, the last part being 32 hex
+//! digits of the body's SHA-256, so two different deliveries that share the lead and its timestamp
+//! never share an id.
+//!
+//! Payload facts (Breakcold legacy webhook docs: the envelope, the event list and the lead fields):
+//!
+//! - The shared secret travels inside the body. It is checked by the verifier, and the typed
+//!   event does not declare it: [`LegacyEnvelope`] has no `secret` field, and
+//!   [`BreakcoldLegacyEvent::Unknown`] drops the top-level `secret` from its raw JSON, so neither
+//!   `Debug` output nor the CLI's JSON can print it.
+//! - `lead.list.update` is also seen spelled `lead.lists.update`; both parse into
+//!   [`BreakcoldLegacyEvent::LeadListUpdate`], whose `event` keeps the spelling sent.
+//! - Events about a lead carry a [`LegacyLead`] (snake_case, most fields nullable); the payloads of
+//!   the other events are not documented and are kept as JSON.
+//! - No deduplication key exists; the provider derives one from the raw body (event +
+//!   `payload.id` + `payload.updated_at`, else `created_at`, as sent).
 
 mod event;
 

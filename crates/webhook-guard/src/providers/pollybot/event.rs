@@ -1,17 +1,7 @@
 //! Pollybot's typed events: an envelope `{"event", "timestamp", "data", "chatbotId"}`, dispatched on
 //! `event`.
 //!
-//! Facts this module follows (VENDORS.md, "Pollybot"):
-//!
-//! - `timestamp` is an integer of Unix seconds (not ISO 8601 as with the other senders).
-//! - Only `LEAD_CREATED` exists today. `LEAD_UPDATED`, `CONVERSATION_STARTED` and
-//!   `CONVERSATION_RESOLVED` are announced without a documented shape, so they parse as
-//!   [`PollybotEvent::Unknown`] until Pollybot publishes them.
-//! - The lead fields are "seen in examples", most optional: only `data.id` is required here. The
-//!   format of `createdAt`/`updatedAt` is not documented, so they are kept as the strings sent
-//!   (the lenient reading), and `customFields` values may be any JSON, not only strings.
-//! - No deduplication key is documented; [`PollybotEvent::dedup_parts`] gives the parts of the one
-//!   this SDK derives (event name, `data.id`, body `timestamp`).
+//! The payload facts these types follow are in the [module docs](super).
 
 use std::collections::BTreeMap;
 

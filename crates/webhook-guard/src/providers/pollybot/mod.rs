@@ -13,6 +13,18 @@
 //! the same bytes). Without the digest, two different deliveries for one lead in one second (a
 //! `LEAD_UPDATED` right after its `LEAD_CREATED`, two quick updates) would share an id and the
 //! second would be dropped as a duplicate.
+//!
+//! Payload facts (Pollybot webhook docs, late 2026: the overview page's envelope and lead example):
+//!
+//! - `timestamp` is an integer of Unix seconds (not ISO 8601 as with the other senders).
+//! - Only `LEAD_CREATED` exists today. `LEAD_UPDATED`, `CONVERSATION_STARTED` and
+//!   `CONVERSATION_RESOLVED` are announced without a documented shape, so they parse as
+//!   [`PollybotEvent::Unknown`] until Pollybot publishes them.
+//! - The lead fields are "seen in examples", most optional: only `data.id` is required here. The
+//!   format of `createdAt`/`updatedAt` is not documented, so they are kept as the strings sent
+//!   (the lenient reading), and `customFields` values may be any JSON, not only strings.
+//! - No deduplication key is documented; [`PollybotEvent::dedup_parts`] gives the parts of the one
+//!   this SDK derives (event name, `data.id`, body `timestamp`).
 
 mod event;
 
@@ -23,7 +35,8 @@ pub use event::*;
 use super::presets::BODY;
 use crate::delivery_id::derived_id;
 use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Part, Preset, Scheme, SchemeKind, SignatureFormat};
+use crate::provider::SentValue;
+use crate::scheme::{Encoding, Part, Preset, PresetFormat, Scheme, SchemeKind};
 use crate::{PayloadError, Provider, Verified};
 
 /// The Pollybot preset.
@@ -38,7 +51,7 @@ impl Pollybot {
         const BODY_THEN_TIMESTAMP: &[Part] = &[Part::Body, Part::Timestamp];
         let scheme = Preset {
             signature: &["X-Webhook-Signature"],
-            format: SignatureFormat::Single { prefix: "sha256=".to_owned() },
+            format: PresetFormat::Single { prefix: "sha256=" },
             encoding: Encoding::Hex,
             timestamp: &["X-Webhook-Timestamp"],
             id: &[],
@@ -87,6 +100,11 @@ impl Provider for Pollybot {
     /// (60 s × (2¹⁰ − 1) ≈ 17 h), rounded up.
     fn retry_window(&self) -> Duration {
         Duration::from_secs(18 * 3600)
+    }
+
+    /// `User-Agent: Pollybot-Webhooks/1.0`, beside the signature and timestamp headers.
+    fn extra_headers(&self) -> &[(&'static str, SentValue)] {
+        &[("User-Agent", SentValue::Fixed("Pollybot-Webhooks/1.0"))]
     }
 
     fn parse_event<H: HeaderSource + ?Sized>(&self, _: &H, body: &[u8]) -> Result<PollybotEvent, PayloadError> {

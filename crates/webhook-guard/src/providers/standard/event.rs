@@ -1,16 +1,6 @@
 //! Standard Webhooks (and Svix) events: `{"type", "timestamp", "data"}`.
 //!
-//! Facts this module follows (VENDORS.md, "Voice-AI calling platforms on Svix … and every
-//! Standard Webhooks sender"):
-//!
-//! - The recommended payload shape is `{"type": "call.completed", "timestamp": ISO 8601,
-//!   "data": {…}}`. Event names are chosen by each platform (Arbol sends `call.started`,
-//!   `contact.updated`, `campaign.paused`, …), so `type` is an open set: a plain `String`, no enum.
-//! - `timestamp` is only recommended, so it is optional here. `data` is required; senders that
-//!   flatten their payload instead can parse the body as [`serde_json::Value`], which also
-//!   implements [`Event`].
-//! - `data` is generic: [`serde_json::Value`] by default, or the receiver's own type.
-//! - The deduplication key is the `webhook-id` header, not a body field.
+//! The payload facts these types follow are in the [module docs](super).
 
 use std::fmt;
 

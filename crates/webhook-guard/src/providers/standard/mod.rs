@@ -1,15 +1,30 @@
 //! Standard Webhooks, and Svix (which implements it): voice-AI calling platforms such as Arbol,
 //! and every other Standard Webhooks sender.
 //!
-//! Wire facts (Standard Webhooks specification): headers `webhook-id`, `webhook-timestamp`,
-//! `webhook-signature` (Svix sends the same under `svix-`; both are accepted); signed bytes
-//! `"{id}.{timestamp}." + rawBody`; the signature header is a space-separated list of
-//! `<version>,<base64>` entries where `v1` is HMAC-SHA256 and `v1a` Ed25519; entries of other
-//! versions are ignored. Secrets are `whsec_<base64>` (the key is the decoded bytes), Ed25519
+//! Wire facts (Standard Webhooks specification, sections "Signature scheme" and "Webhook headers":
+//! <https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md>;
+//! Svix docs, "Retry schedule": <https://docs.svix.com/retries>): headers `webhook-id`,
+//! `webhook-timestamp`, `webhook-signature` (Svix sends the same under `svix-`; both are
+//! accepted); signed bytes `"{id}.{timestamp}." + rawBody`; the signature header is a
+//! space-separated list of `<version>,<base64>` entries where `v1` is HMAC-SHA256 and `v1a`
+//! Ed25519; entries of other versions are ignored. Secrets are `whsec_<base64>` (the key is the decoded bytes), Ed25519
 //! public keys `whpk_<base64>`. The `webhook-id` is stable across retries and is the delivery id.
 //! Svix retries for about 27.5 hours (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); the
 //! specification's example schedule runs about 75.6 hours: for such a sender, keep completed ids
 //! longer than the default.
+//!
+//! Payload facts (the specification's section "Payload structure"; the event names are those of a
+//! voice-AI calling platform on Svix, Arbol):
+//!
+//! - The recommended payload shape is `{"type": "call.completed", "timestamp": ISO 8601,
+//!   "data": {…}}`. Event names are chosen by each platform (Arbol sends `call.started`,
+//!   `contact.updated`, `campaign.paused`, …), so `type` is an open set: a plain `String`, no
+//!   enum.
+//! - `timestamp` is only recommended, so it is optional here. `data` is required; senders that
+//!   flatten their payload instead can parse the body as [`serde_json::Value`], which also
+//!   implements [`Event`](crate::Event).
+//! - `data` is generic: [`serde_json::Value`] by default, or the receiver's own type.
+//! - The deduplication key is the `webhook-id` header, not a body field.
 
 mod event;
 
@@ -21,9 +36,9 @@ pub use event::*;
 use serde::de::DeserializeOwned;
 
 use crate::headers::HeaderSource;
-use crate::scheme::{Encoding, Part, Preset, Scheme, SignatureFormat};
-use crate::secret::{Ed25519PublicKey, Key, Secret};
-use crate::{ConfigError, PayloadError, Provider, Verified};
+use crate::scheme::{Encoding, Part, Preset, PresetFormat, Scheme};
+use crate::secret::SecretFormat;
+use crate::{PayloadError, Provider, Verified};
 
 /// The Standard Webhooks / Svix preset, with the event's `data` parsed as `D`
 /// (`serde_json::Value` by default).
@@ -69,10 +84,7 @@ impl<D> Standard<D> {
         ];
         let scheme = Preset {
             signature: &["webhook-signature", "svix-signature"],
-            format: SignatureFormat::Versioned {
-                hmac_version: "v1".to_owned(),
-                ed25519_version: Some("v1a".to_owned()),
-            },
+            format: PresetFormat::Versioned { hmac_version: "v1", ed25519_version: Some("v1a") },
             encoding: Encoding::Base64,
             timestamp: &["webhook-timestamp", "svix-timestamp"],
             id: &["webhook-id", "svix-id"],
@@ -102,13 +114,9 @@ where
         Duration::from_secs(28 * 3600)
     }
 
-    /// `whpk_…` is an Ed25519 public key; anything else a `whsec_` secret (prefix optional).
-    fn parse_key(&self, text: &str) -> Result<Key, ConfigError> {
-        if text.starts_with("whpk_") {
-            Ok(Ed25519PublicKey::from_whpk(text)?.into())
-        } else {
-            Ok(Secret::from_whsec(text)?.into())
-        }
+    /// `whsec_<base64>` secrets (prefix optional) and `whpk_` Ed25519 public keys.
+    fn secret_format(&self) -> SecretFormat {
+        SecretFormat::Whsec
     }
 
     fn parse_event<H: HeaderSource + ?Sized>(&self, _: &H, body: &[u8]) -> Result<StandardEvent<D>, PayloadError> {
