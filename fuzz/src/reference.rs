@@ -1,5 +1,6 @@
 //! A reference verifier for the differential checks, written from the wire facts of each sender
-//! (VENDORS.md; the table in `webhook_guard::scheme`) and sharing no code with the crate's engine:
+//! (the table in `webhook_guard::scheme` and each preset's module docs, which cite the vendor
+//! pages) and sharing no code with the crate's engine:
 //! it reads headers, splits the signature header and builds the signed bytes its own way, and
 //! computes HMAC-SHA256 with the `hmac` and `sha2` crates directly (Ed25519 with
 //! `ed25519-dalek`). It is deliberately simple and not constant-time.

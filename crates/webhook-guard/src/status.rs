@@ -7,6 +7,7 @@
 //! | no signature matched any secret | 401 | `signature_mismatch` |
 //! | timestamp outside tolerance | 401 | `timestamp_out_of_tolerance` |
 //! | body larger than the limit | 413 | `body_too_large`; decided while reading |
+//! | body not read to its end (client stopped, connection broke, read timeout) | 400 | `body_unreadable`; the sender retries |
 //! | verified, but a known event does not match its type | 422 | `invalid_payload`; the body names the failing path |
 //! | duplicate of a completed delivery | 200 | `duplicate`; handler not called; header `webhook-guard-duplicate: completed` |
 //! | duplicate of a delivery still in flight | 409 | `in_flight`; `Retry-After`; handler not called |
@@ -248,6 +249,16 @@ mod tests {
         let rejection = Rejection::from(VerifyError::too_large(262_144));
         assert_eq!(rejection.status(), 413);
         assert_eq!(body(&rejection)["message"], "body is larger than the limit of 262144 bytes");
+    }
+
+    #[test]
+    fn row_body_unreadable_is_400() {
+        let rejection = Rejection::from(VerifyError::unreadable("the read timed out"));
+        assert_eq!(rejection.status(), 400);
+        assert_eq!(
+            body(&rejection),
+            serde_json::json!({"error": "body_unreadable", "message": "the body could not be read: the read timed out"})
+        );
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! The engine: one HMAC-SHA256 check that serves every [`Scheme`], plus the Ed25519 and
 //! secret-in-body checks.
 //!
-//! Order matters (DESIGN.md, verification rules): everything that can be said about a request
-//! without the secrets (missing or malformed headers) is decided first; then the MACs; the
-//! timestamp window only after a MAC matched, so what an unauthenticated caller learns never
-//! depends on a secret.
+//! Order matters: everything that can be said about a request without the secrets (missing or
+//! malformed headers) is decided first; then the MACs; the timestamp window only after a MAC
+//! matched, so what an unauthenticated caller learns never depends on a secret.
 
 use hmac::Mac;
 use sha2::{Digest, Sha256};

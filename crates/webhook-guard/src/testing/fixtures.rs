@@ -1,9 +1,9 @@
 //! Payload fixtures: one realistic JSON body per documented event of each sender, compiled into
 //! the crate from `fixtures/<provider>/<event type>.json`.
 //!
-//! The same files feed the unit and integration tests, the fuzz seeds and the CLI's `send`, so a
-//! fixture is written like a real delivery: every documented field of its event, with varied
-//! values. Breakcold legacy fixtures carry the placeholder secret `wh_fixture_secret` in their
+//! The same files feed the unit and integration tests, the fuzz seeds and the CLI's
+//! `sign --event`, so a fixture is written like a real delivery: every documented field of its
+//! event, with varied values. Breakcold legacy fixtures carry the placeholder secret `wh_fixture_secret` in their
 //! body, as the real envelope does.
 
 /// One payload fixture: a documented event of one sender.
@@ -113,7 +113,7 @@ const BREAKCOLD_LEGACY: &[Fixture] = table!("breakcold-legacy": [
     "tag.delete",
 ]);
 
-// A voice-AI calling platform on Svix (Arbol's event types, VENDORS.md).
+// A voice-AI calling platform on Svix: the event types Arbol's Svix portal lists.
 const STANDARD: &[Fixture] = table!("standard": [
     "call.started",
     "call.completed",

@@ -4,8 +4,8 @@
 Writes one JSON file per vector to ``<scheme>/<name>.json`` beside this script.
 Everything is deterministic: fixed secrets, seeds, ids and clocks; no randomness.
 
-It is written from the wire facts (shared VENDORS.md / DESIGN.md "Verification rules"),
-not from the Rust code, using only the Python standard library plus the PyPI package
+It is written from the senders' documented wire facts (each preset's module docs under
+src/providers/ cite the vendor pages) and the verification rules, not from the Rust code, using only the Python standard library plus the PyPI package
 ``cryptography`` for Ed25519.
 
 Before anything is written, every vector is re-checked by the small reference verifier at
@@ -88,7 +88,7 @@ def sha256_id(body):
 
 def derived_id(parts, body):
     """An id derived from body fields ends with 32 hex digits of the body's SHA-256, so two
-    different deliveries sharing those fields never share an id (DESIGN.md, Dedup: Ids)."""
+    different deliveries sharing those fields never share an id."""
     return parts + ":" + hashlib.sha256(body).hexdigest()[:32]
 
 
