@@ -1,5 +1,5 @@
 //! Deduplication over real HTTP: an actix-web server on a free loopback port with `WebhookDedup`
-//! and a `MemoryStore` (or a store that always fails), driven by the core's conformance client.
+//! and a `MemoryStore` (or a store that always fails), driven by the shared conformance client.
 //! The handler's behaviour is keyed by the delivery id's prefix: `fail_once_` answers 500 the
 //! first time, `panic_once_` panics the first time, `slow_` takes 2 s.
 #![allow(clippy::unwrap_used)]
@@ -14,11 +14,12 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use tokio::io::AsyncWriteExt;
 use webhook_guard::dedup::OnStoreError;
 use webhook_guard::providers::{AnyProvider, Botdog};
-use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
-use webhook_guard::testing::http_client::{self, HttpResponse as ClientResponse};
-use webhook_guard::testing::{Signer, UnreachableStore};
+use webhook_guard::testing::Signer;
 use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};
 use webhook_guard_actix::{Webhook, WebhookConfig, WebhookDedup};
+use webhook_guard_test_support::UnreachableStore;
+use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
+use webhook_guard_test_support::http_client::{self, HttpResponse as ClientResponse};
 
 const SECRET: &str = "whsec_actix_dedup_test";
 const PATH: &str = "/webhooks/botdog";

@@ -1,4 +1,4 @@
-//! The extractor over real HTTP: an actix-web server on a free loopback port, the core's
+//! The extractor over real HTTP: an actix-web server on a free loopback port, the shared
 //! conformance client (the whole status table, 3 MiB bodies, a body that stops halfway, 2,000
 //! concurrent deliveries), config lookup, the error handler and the read timeout.
 #![allow(clippy::unwrap_used)]
@@ -12,9 +12,9 @@ use actix_web::dev::ServerHandle;
 use actix_web::error::InternalError;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use webhook_guard::providers::Botdog;
-use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
 use webhook_guard::{RejectionKind, Verifier, VerifyErrorKind};
 use webhook_guard_actix::{Webhook, WebhookConfig};
+use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
 
 const SECRET: &str = "whsec_actix_http_test";
 const PATH: &str = "/webhooks/botdog";
@@ -194,7 +194,7 @@ async fn a_stalled_body_times_out() {
     server.stop().await;
 }
 
-/// Runs `check` (one of the core's hostile-input checks) against the extractor.
+/// Runs `check` (one of the shared hostile-input checks) against the extractor.
 async fn check_extractor<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> T {
     let server = Server::start(|cfg| {
         cfg.app_data(config());

@@ -1,17 +1,15 @@
 //! Chaos over real HTTP with a `MemoryStore` shared by two axum receivers in one process: 10,000
 //! events, racing duplicates, a handler failing (500 or panic) 30 % of the time; every event is processed exactly
-//! once and acknowledged (see `support/chaos.rs`). The same run on Redis is in
+//! once and acknowledged (see `webhook_guard_test_support::chaos`). The same run on Redis is in
 //! `webhook-guard-redis/tests/http_chaos.rs`.
 #![allow(clippy::unwrap_used)]
-
-#[path = "support/chaos.rs"]
-mod chaos;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_guard::dedup::Claim;
 use webhook_guard::{Dedup, MemoryStore};
+use webhook_guard_test_support::chaos;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_events_over_two_receivers_sharing_a_memory_store_are_each_processed_once() {

@@ -1,12 +1,9 @@
 //! Deduplication over real HTTP in axum: `WebhookLayer` with a `MemoryStore` (or a store that
 //! always fails) on the route, the `Webhook<Botdog>` extractor in the handler, `axum::serve` on a
-//! free loopback port, driven by the core's conformance client. The scenarios are the tower
-//! layer's (`webhook-guard-tower/tests/support/scenarios.rs`); a route without the layer is axum's
+//! free loopback port, driven by the shared conformance client. The scenarios are the tower
+//! layer's (`webhook_guard_test_support::dedup_scenarios`); a route without the layer is axum's
 //! own.
 #![allow(clippy::unwrap_used)]
-
-#[path = "../../webhook-guard-tower/tests/support/scenarios.rs"]
-mod scenarios;
 
 use std::sync::Arc;
 
@@ -17,8 +14,9 @@ use axum::routing::post;
 use webhook_guard::providers::Botdog;
 use webhook_guard::{Dedup, Guard, MemoryStore};
 use webhook_guard_axum::{Webhook, WebhookLayer};
-
-use self::scenarios::{Calls, PATH, SECRET, Server, blocking, body, dedup_scenarios, guard, now, record, respond};
+use webhook_guard_test_support::dedup_scenarios::{
+    Calls, PATH, SECRET, Server, blocking, body, guard, now, record, respond,
+};
 
 #[derive(Clone, FromRef)]
 struct AppState {
@@ -50,7 +48,7 @@ async fn start_with(dedup: Dedup) -> Server {
     serve(dedup, true).await
 }
 
-dedup_scenarios!();
+webhook_guard_test_support::dedup_scenarios!();
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dedup_without_the_layer_is_a_500_and_the_handler_is_not_called() {

@@ -1,4 +1,4 @@
-//! `Webhook<P>` in a real axum server, driven by the core's conformance suite over loopback: alone,
+//! `Webhook<P>` in a real axum server, driven by the shared conformance suite over loopback: alone,
 //! and behind the tower layer.
 #![allow(clippy::unwrap_used)]
 
@@ -9,9 +9,9 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::post;
 use webhook_guard::providers::Botdog;
-use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
 use webhook_guard::{Guard, Verifier};
 use webhook_guard_axum::{Webhook, WebhookLayer};
+use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
 
 const SECRET: &str = "whsec_axum_test_secret";
 const PATH: &str = "/webhooks/botdog";
@@ -76,7 +76,7 @@ async fn behind_the_layer_the_extractor_does_not_verify_again() {
     check(serve(router).await, &seen).await;
 }
 
-/// Runs `check` (one of the core's hostile-input checks) against the extractor alone, then behind
+/// Runs `check` (one of the shared hostile-input checks) against the extractor alone, then behind
 /// the layer.
 async fn check_both<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> Vec<T> {
     let seen = Seen::default();

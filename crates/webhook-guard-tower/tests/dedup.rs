@@ -1,11 +1,8 @@
 //! Deduplication over real HTTP: the layer with a `MemoryStore` (or a store that always fails)
-//! behind hyper's HTTP/1 server on a free loopback port, driven by the core's conformance client.
-//! The scenarios are shared with axum (`support/scenarios.rs`); an inner service that fails is
-//! tower's own.
+//! behind hyper's HTTP/1 server on a free loopback port, driven by the shared conformance client.
+//! The scenarios are shared with axum (`webhook_guard_test_support::dedup_scenarios`); an inner
+//! service that fails is tower's own.
 #![allow(clippy::unwrap_used)]
-
-#[path = "support/scenarios.rs"]
-mod scenarios;
 
 use std::io;
 use std::sync::Arc;
@@ -18,14 +15,12 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, service_fn};
 use webhook_guard::providers::BotdogEvent;
-use webhook_guard::testing::http_client::post;
 use webhook_guard::{Dedup, Delivery, MemoryStore};
-use webhook_guard_tower::WebhookLayer;
-
-use self::scenarios::{
-    Calls, PATH, SECRET, Server, assert_handled, blocking, body, dedup_scenarios, guard, now, record, respond,
-    signed_headers,
+use webhook_guard_test_support::dedup_scenarios::{
+    Calls, PATH, SECRET, Server, assert_handled, blocking, body, guard, now, record, respond, signed_headers,
 };
+use webhook_guard_test_support::http_client::post;
+use webhook_guard_tower::WebhookLayer;
 
 /// The scenarios' handler, plus: `error_once_` fails with an error the first time.
 async fn handle(calls: Calls, request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, io::Error> {
@@ -58,7 +53,7 @@ async fn start_with(dedup: Dedup) -> Server {
     Server::new(addr, calls)
 }
 
-dedup_scenarios!();
+webhook_guard_test_support::dedup_scenarios!();
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_of_the_inner_service_releases_the_claim() {

@@ -1,4 +1,4 @@
-//! The layer behind a real hyper server, driven by the core's conformance suite over loopback.
+//! The layer behind a real hyper server, driven by the shared conformance suite over loopback.
 #![allow(clippy::unwrap_used)]
 
 use std::convert::Infallible;
@@ -16,9 +16,9 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, Service, service_fn};
 use webhook_guard::providers::{Botdog, BotdogEvent};
-use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
-use webhook_guard::testing::http_client::post;
 use webhook_guard::{Delivery, Rejection, Verifier};
+use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
+use webhook_guard_test_support::http_client::post;
 use webhook_guard_tower::WebhookLayer;
 
 const SECRET: &str = "whsec_tower_test_secret";
@@ -139,7 +139,7 @@ async fn a_client_that_stalls_is_cut_off_by_the_read_timeout() {
     assert!(seen.lock().unwrap().is_empty());
 }
 
-/// Runs `check` (one of the core's hostile-input checks) against the layer behind hyper.
+/// Runs `check` (one of the shared hostile-input checks) against the layer behind hyper.
 async fn check_layer<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> T {
     let seen = Seen::default();
     let addr = serve(WebhookLayer::new(verifier()).layer(recording_handler(Arc::clone(&seen)))).await;

@@ -25,11 +25,12 @@ use webhook_guard::body::BodyCollector;
 use webhook_guard::dedup::{Claim, OnStoreError, StoreError};
 use webhook_guard::providers::{AnyProvider, Custom, Pollybot};
 use webhook_guard::scheme::{Encoding, Scheme, SignatureFormat, SignedContent};
-use webhook_guard::testing::{SignedRequest, Signer, SigningKey, UnreachableStore, fixtures};
+use webhook_guard::testing::{SignedRequest, Signer, SigningKey, fixtures};
 use webhook_guard::{
     ConfigError, Dedup, Ed25519PublicKey, FixedClock, Guard, Keyring, MemoryStore, Provider, Rejection, Secret,
     Verifier, VerifyError, VerifyErrorKind,
 };
+use webhook_guard_test_support::UnreachableStore;
 
 /// The verifiers' clock.
 const NOW: i64 = 1_763_633_730;

@@ -9,8 +9,9 @@ use bytes::Bytes;
 use http::StatusCode;
 use webhook_guard::dedup::{Claim, ClaimToken, Dedup, DedupStore, Guard, MemoryStore, OnStoreError, StoreError};
 use webhook_guard::providers::{AnyProvider, Botdog};
-use webhook_guard::testing::{Signer, UnreachableStore};
+use webhook_guard::testing::Signer;
 use webhook_guard::{ConfigError, RejectionKind, Verifier};
+use webhook_guard_test_support::UnreachableStore;
 
 const SECRET: &str = "dedup-test-secret";
 

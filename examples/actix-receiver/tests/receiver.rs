@@ -1,8 +1,8 @@
-//! The real `actix-receiver` binary over real HTTP, through the core's example checks: the status
+//! The real `actix-receiver` binary over real HTTP, through the shared example checks: the status
 //! table, the dedup rows and 2,000 concurrent deliveries (each event printed exactly once), hostile
 //! input, and the exit status without a secret.
 
-use webhook_guard::testing::process::example;
+use webhook_guard_test_support::process::example;
 
 const BIN: &str = env!("CARGO_BIN_EXE_actix-receiver");
 

@@ -1,4 +1,4 @@
-//! The real `tower-receiver` binary over real HTTP, through the core's example checks: the status
+//! The real `tower-receiver` binary over real HTTP, through the shared example checks: the status
 //! table, the dedup rows and 2,000 concurrent deliveries (each event printed exactly once), hostile
 //! input, bodies that do not stop, the exit status without a secret; and other routes are 404 and
 //! never verified.
@@ -6,9 +6,9 @@
 
 use std::net::Shutdown;
 
-use webhook_guard::testing::conformance::BotdogReceiver;
-use webhook_guard::testing::http_client::{post, send_raw};
-use webhook_guard::testing::process::{ReceiverProcess, assert_printed_once, example};
+use webhook_guard_test_support::conformance::BotdogReceiver;
+use webhook_guard_test_support::http_client::{post, send_raw};
+use webhook_guard_test_support::process::{ReceiverProcess, assert_printed_once, example};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tower-receiver");
 const SECRET: &str = "whsec_tower_receiver_test";

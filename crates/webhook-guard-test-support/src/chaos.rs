@@ -1,5 +1,5 @@
-//! The chaos run over real HTTP, shared by the `MemoryStore` run (`tests/chaos.rs`) and the Redis
-//! run (`webhook-guard-redis/tests/http_chaos.rs`, which includes this file).
+//! The chaos run over real HTTP (feature `chaos`), shared by the `MemoryStore` run
+//! (`webhook-guard-axum/tests/chaos.rs`) and the Redis run (`webhook-guard-redis/tests/http_chaos.rs`).
 //!
 //! Two axum receivers, each on its own port with `WebhookLayer` and its own `Dedup` over one
 //! shared store. 10,000 events, each sent as two or three copies that race, the first two to
@@ -21,12 +21,14 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
-use webhook_guard::testing::conformance::BotdogReceiver;
-use webhook_guard::testing::http_client;
 use webhook_guard::{Dedup, Guard, Verifier};
 use webhook_guard_axum::{Webhook, WebhookLayer};
 
-pub(crate) const EVENTS: usize = 10_000;
+use crate::conformance::BotdogReceiver;
+use crate::http_client;
+
+/// How many events one run sends.
+pub const EVENTS: usize = 10_000;
 const SENDERS: usize = 32;
 const SECRET: &str = "whsec_chaos_test";
 const PATH: &str = "/webhooks/botdog";
@@ -34,7 +36,7 @@ const PATH: &str = "/webhooks/botdog";
 const COPY_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The delivery id of event `event`.
-pub(crate) fn id(event: usize) -> String {
+pub fn id(event: usize) -> String {
     format!("chaos_{event}")
 }
 
@@ -134,7 +136,7 @@ async fn serve(dedup: Dedup, handled: Arc<Handled>) -> SocketAddr {
 
 /// Runs the chaos against two receivers deduplicating with `dedups` (over one shared store) and
 /// asserts that every event was processed successfully exactly once and every copy acknowledged.
-pub(crate) async fn run(dedups: [Dedup; 2]) {
+pub async fn run(dedups: [Dedup; 2]) {
     let started = Instant::now();
     let counters = || (0..EVENTS).map(|_| AtomicU32::new(0)).collect();
     let handled = Arc::new(Handled { runs: counters(), successes: counters() });

@@ -1,4 +1,4 @@
-//! Running a receiver binary (the examples, the CLI's `listen`) as a real process in tests.
+//! Running a receiver binary (the example receivers) as a real process in tests.
 //!
 //! The process is started with `ADDR=127.0.0.1:0`, its bound address is read from the
 //! `listening on <addr>` line it logs on stderr, and every line it prints on stdout is collected,
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::conformance::Expected;
+use crate::conformance::Expected;
 
 /// A receiver process under test. Killed on drop.
 #[derive(Debug)]
@@ -118,7 +118,7 @@ pub mod example {
     use std::time::Duration;
 
     use super::{ReceiverProcess, assert_printed_once};
-    use crate::testing::conformance::BotdogReceiver;
+    use crate::conformance::BotdogReceiver;
 
     const PATH: &str = "/webhooks/botdog";
 

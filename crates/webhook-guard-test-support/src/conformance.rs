@@ -6,9 +6,10 @@
 use std::net::{Shutdown, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::http_client::{HttpResponse, post, send_complete, send_raw};
-use super::{Signer, fixture};
-use crate::providers::{AnyProvider, Botdog};
+use webhook_guard::providers::{AnyProvider, Botdog};
+use webhook_guard::testing::{Signer, fixture};
+
+use crate::http_client::{HttpResponse, post, send_complete, send_raw};
 
 /// A Botdog receiver under test: where it listens and the secret it was configured with.
 #[derive(Debug, Clone)]

@@ -6,15 +6,17 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::conformance::BotdogReceiver;
-use super::http_client::{HttpResponse, read_response, send_complete};
+use webhook_guard::body::DISCARD_MAX_TIME;
+
+use crate::conformance::BotdogReceiver;
+use crate::http_client::{HttpResponse, read_response, send_complete};
 
 /// The oversized body a client writes whole before reading: 3 MiB, twelve times the default limit,
 /// the size at which Python's `http.client` got a broken pipe from every hyper-based receiver.
 const OVERSIZED_BODY: usize = 3 * 1024 * 1024;
 
 /// The body of a client that does not stop: 64 MiB, sixteen times the most webhook-guard discards
-/// after a refusal ([`DISCARD_MAX_BYTES`](crate::body::DISCARD_MAX_BYTES)).
+/// after a refusal ([`DISCARD_MAX_BYTES`](webhook_guard::body::DISCARD_MAX_BYTES)).
 const ENDLESS_BODY: usize = 64 * 1024 * 1024;
 
 impl BotdogReceiver {
@@ -146,9 +148,9 @@ impl BotdogReceiver {
     /// A 3 MiB body, with a `Content-Length` and then chunked, written whole before the client
     /// reads anything, as Python's `http.client` and many SDKs do: the client must be able to write
     /// it all and then read the 413 `body_too_large` answer, and when that answer says
-    /// `Connection: close` the receiver must then close within
-    /// [`DISCARD_MAX_TIME`](crate::body::DISCARD_MAX_TIME) plus 1 s. A receiver that refuses the
-    /// body early and closes while the client is still writing gives it a broken pipe instead.
+    /// `Connection: close` the receiver must then close within [`DISCARD_MAX_TIME`] plus 1 s. A
+    /// receiver that refuses the body early and closes while the client is still writing gives it a
+    /// broken pipe instead.
     ///
     /// The body goes 64 KiB a millisecond, the pace of a fast network: at loopback's own pace the
     /// kernel's socket buffers may swallow megabytes before the receiver's reset arrives, and
@@ -217,14 +219,14 @@ impl BotdogReceiver {
     /// Clients that do not stop: a declared 64 MiB body written as fast as the receiver reads, the
     /// same written at 512 KiB/s, and a chunked body written as fast. The receiver may read on for
     /// a while after refusing it (so that a client writing its whole body first can read the 413),
-    /// but must close the connection within [`DISCARD_MAX_TIME`](crate::body::DISCARD_MAX_TIME)
-    /// plus 2 s and before it has read the 64 MiB.
+    /// but must close the connection within [`DISCARD_MAX_TIME`] plus 2 s and before it has read
+    /// the 64 MiB.
     ///
     /// # Panics
     ///
     /// When a connection is still open past that, or the whole body was read.
     pub fn check_endless_body_is_cut(&self) {
-        let within = crate::body::DISCARD_MAX_TIME + Duration::from_secs(2);
+        let within = DISCARD_MAX_TIME + Duration::from_secs(2);
         let spaces = vec![b' '; 16 * 1024];
         let mut chunk = format!("{:x}\r\n", spaces.len()).into_bytes();
         chunk.extend_from_slice(&spaces);
@@ -349,9 +351,9 @@ impl BotdogReceiver {
 }
 
 /// After an answer that said `Connection: close`, the receiver closes the connection (reading and
-/// discarding the rest of the request for at most [`DISCARD_MAX_TIME`](crate::body::DISCARD_MAX_TIME)).
+/// discarding the rest of the request for at most [`DISCARD_MAX_TIME`]).
 fn assert_closes(mut stream: TcpStream, name: &str) {
-    let within = crate::body::DISCARD_MAX_TIME + Duration::from_secs(1);
+    let within = DISCARD_MAX_TIME + Duration::from_secs(1);
     let _ = stream.set_read_timeout(Some(within));
     let started = Instant::now();
     let mut rest = [0u8; 1024];

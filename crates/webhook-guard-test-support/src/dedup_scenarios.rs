@@ -1,7 +1,7 @@
-//! The dedup scenarios over real HTTP, shared by the tower layer's tests (`tests/dedup.rs`) and
-//! axum's (`webhook-guard-axum/tests/dedup.rs`, which includes this file). Each test file serves
-//! a handler that calls [`record`] then [`respond`] behind the layer, defines
-//! `async fn start_with(dedup: Dedup) -> Server`, and expands [`dedup_scenarios!`].
+//! The dedup scenarios over real HTTP, shared by the tower layer's tests and axum's
+//! (`tests/dedup.rs` in each crate). Each test file serves a handler that calls [`record`] then
+//! [`respond`] behind the layer, defines `async fn start_with(dedup: Dedup) -> Server`, and expands
+//! [`dedup_scenarios!`](crate::dedup_scenarios!).
 //!
 //! The handler's behaviour is keyed by the delivery id's prefix: `fail_once_` answers 500 the first
 //! time, `panic_once_` panics the first time, `slow_` takes 2 s; anything else answers 204.
@@ -14,25 +14,28 @@ use http::StatusCode;
 use tokio::io::AsyncWriteExt;
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
-use webhook_guard::testing::conformance::{BotdogReceiver, Expected};
-use webhook_guard::testing::http_client::HttpResponse;
 use webhook_guard::{Dedup, Guard, Verifier};
 
-pub(crate) const SECRET: &str = "whsec_dedup_scenarios_test";
-pub(crate) const PATH: &str = "/webhooks/botdog";
+use crate::conformance::{BotdogReceiver, Expected};
+use crate::http_client::HttpResponse;
+
+/// The secret the scenarios' receivers verify with.
+pub const SECRET: &str = "whsec_dedup_scenarios_test";
+/// The route the scenarios' receivers serve.
+pub const PATH: &str = "/webhooks/botdog";
 
 /// Every call of the handler, in order (recorded before it fails, panics or sleeps).
-pub(crate) type Calls = Arc<Mutex<Vec<Expected>>>;
+pub type Calls = Arc<Mutex<Vec<Expected>>>;
 
 /// Records a call of the handler; whether it is the first of this id.
-pub(crate) fn record(calls: &Calls, id: &str, event_type: &str) -> bool {
+pub fn record(calls: &Calls, id: &str, event_type: &str) -> bool {
     let mut calls = calls.lock().unwrap();
     calls.push(Expected { id: id.to_owned(), event_type: event_type.to_owned() });
     calls.iter().filter(|call| call.id == id).count() == 1
 }
 
 /// The handler's answer to `id` (see the module docs).
-pub(crate) async fn respond(id: &str, first: bool) -> StatusCode {
+pub async fn respond(id: &str, first: bool) -> StatusCode {
     if id.starts_with("fail_once_") && first {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
@@ -46,58 +49,67 @@ pub(crate) async fn respond(id: &str, first: bool) -> StatusCode {
 }
 
 /// A Botdog guard with `dedup`.
-pub(crate) fn guard(dedup: Dedup) -> Guard<Botdog> {
+pub fn guard(dedup: Dedup) -> Guard<Botdog> {
     let verifier = Verifier::builder(Botdog::new()).secret(SECRET).build().unwrap();
     Guard::new(verifier).with_dedup(dedup).unwrap()
 }
 
 /// A receiver under test and what its handler saw.
-pub(crate) struct Server {
-    pub(crate) receiver: BotdogReceiver,
-    pub(crate) calls: Calls,
+#[derive(Debug)]
+pub struct Server {
+    /// Where it listens, its route and secret.
+    pub receiver: BotdogReceiver,
+    /// Every call of its handler.
+    pub calls: Calls,
 }
 
 impl Server {
-    pub(crate) fn new(addr: SocketAddr, calls: Calls) -> Self {
+    /// A receiver at `addr` serving [`PATH`] with [`SECRET`], whose handler records into `calls`.
+    pub fn new(addr: SocketAddr, calls: Calls) -> Self {
         Self { receiver: BotdogReceiver { addr, path: PATH.to_owned(), secret: SECRET.to_owned() }, calls }
     }
 
-    pub(crate) fn calls(&self) -> Vec<Expected> {
+    /// The handler's calls so far, in order.
+    pub fn calls(&self) -> Vec<Expected> {
         self.calls.lock().unwrap().clone()
     }
 
-    pub(crate) fn calls_of(&self, id: &str) -> usize {
+    /// How many times the handler was called with `id`.
+    pub fn calls_of(&self, id: &str) -> usize {
         self.calls.lock().unwrap().iter().filter(|call| call.id == id).count()
     }
 }
 
 /// Runs blocking client code off the runtime, keeping its panic message.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
 }
 
-pub(crate) fn now() -> i64 {
+/// The current unix time in seconds.
+pub fn now() -> i64 {
     i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap()
 }
 
-pub(crate) fn body(id: &str) -> Vec<u8> {
+/// A valid `LEAD_MESSAGE_SENT` delivery with id `id`.
+pub fn body(id: &str) -> Vec<u8> {
     BotdogReceiver::valid_body(id, "LEAD_MESSAGE_SENT")
 }
 
-pub(crate) fn signed_headers(body: &[u8]) -> Vec<(String, String)> {
+/// The headers Botdog sends with `body`, signed with [`SECRET`] now.
+pub fn signed_headers(body: &[u8]) -> Vec<(String, String)> {
     let signer = Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[SECRET]).unwrap();
     signer.sign_delivery(body, now(), "", None).headers
 }
 
 /// The handler's own 204, not a duplicate's 200.
-pub(crate) fn assert_handled(response: &HttpResponse) {
+pub fn assert_handled(response: &HttpResponse) {
     assert_eq!(response.status, 204, "{response:?}");
     assert_eq!(response.header("webhook-guard-duplicate"), None, "{response:?}");
 }
 
 /// Sends a signed request for `id`, waits 200 ms, then resets the connection (`SO_LINGER` 0), as a
 /// sender that gives up does.
-pub(crate) async fn send_then_reset(addr: SocketAddr, id: &str) {
+pub async fn send_then_reset(addr: SocketAddr, id: &str) {
     let body = body(id);
     let mut request = format!("POST {PATH} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
     for (name, value) in signed_headers(&body) {
@@ -116,20 +128,24 @@ pub(crate) async fn send_then_reset(addr: SocketAddr, id: &str) {
 }
 
 /// The scenarios every adapter built on the layer must pass: a module `shared` of `#[tokio::test]`s
-/// that start their servers with the including file's `start_with`.
+/// that start their servers with the expanding file's `start_with`.
+///
+/// The expanding crate needs `tokio` (with `macros` and `rt-multi-thread`) and `webhook-guard` among
+/// its dependencies: the tests are written with them.
+#[macro_export]
 macro_rules! dedup_scenarios {
     () => {
         mod shared {
 
             use webhook_guard::dedup::OnStoreError;
-            use webhook_guard::testing::UnreachableStore;
-            use webhook_guard::testing::http_client::post;
             use webhook_guard::{Dedup, MemoryStore};
+            use $crate::UnreachableStore;
+            use $crate::http_client::post;
 
-            use super::scenarios::{
+            use super::start_with;
+            use $crate::dedup_scenarios::{
                 SECRET, Server, assert_handled, blocking, body, now, send_then_reset, signed_headers,
             };
-            use super::start_with;
 
             /// Deduplicates on a fresh `MemoryStore`.
             async fn start() -> Server {
@@ -232,4 +248,3 @@ macro_rules! dedup_scenarios {
         }
     };
 }
-pub(crate) use dedup_scenarios;

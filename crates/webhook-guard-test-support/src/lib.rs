@@ -1,0 +1,42 @@
+//! The harness the webhook-guard workspace's own tests share; not published.
+//!
+//! Every receiver this workspace builds — the tower layer, the axum and actix-web extractors, the
+//! Redis store behind them, the example binaries — must answer the one status table and survive
+//! the same hostile input. Their tests start a receiver and hand it to the suites here, so each
+//! row is asserted in one place:
+//!
+//! - [`conformance`]: the status table over real HTTP against any Botdog receiver
+//!   ([`BotdogReceiver`](conformance::BotdogReceiver)), with its dedup rows and the hostile-input
+//!   checks (non-ASCII headers, lying lengths, oversized, trickling and endless bodies, idle
+//!   connections).
+//! - [`http_client`]: a loopback HTTP/1.1 client that can also send what a well-behaved client
+//!   library refuses to (a body that stops halfway, raw header bytes).
+//! - [`process`]: runs a receiver binary and collects what it prints; the example binaries'
+//!   checks.
+//! - [`dedup_scenarios`](mod@dedup_scenarios): the dedup scenarios every adapter built on the
+//!   tower layer passes, as the [`dedup_scenarios!`](macro@dedup_scenarios) macro.
+//! - `chaos` (feature `chaos`): 10,000 events with racing copies and a failing handler over two
+//!   axum receivers sharing one store.
+//! - [`UnreachableStore`]: a `DedupStore` that always fails, for the store-unavailable row.
+//!
+//! What users and the CLI need at run time — the `Signer` and the payload fixtures — stays in
+//! `webhook_guard::testing`. The core's own in-`src` unit tests cannot use this crate (it depends
+//! on the core, so they would see two different copies of its types); its integration tests can.
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `chaos` | the `chaos` module (depends on axum and webhook-guard-axum) |
+
+// Everything here runs inside tests, where a panic with its message is the failure report.
+#![allow(clippy::unwrap_used)]
+
+#[cfg(feature = "chaos")]
+pub mod chaos;
+pub mod conformance;
+pub mod dedup_scenarios;
+mod hostile;
+pub mod http_client;
+pub mod process;
+mod unreachable_store;
+
+pub use unreachable_store::UnreachableStore;
