@@ -4,14 +4,12 @@ use std::any::type_name;
 use std::fmt;
 use std::ops::Deref;
 
-use actix_web::rt::time::timeout;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev, error::ErrorInternalServerError};
-use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, ready};
-use webhook_guard::body::{self, BodyCollector};
-use webhook_guard::dedup::Admitted;
-use webhook_guard::{Delivery, Provider, Rejection, VerifyError};
+use http_body::Frame;
+use http_body_util::StreamBody;
+use webhook_guard::{Admitted, Delivery, Provider};
 
 use crate::config::WebhookConfig;
 use crate::dedup::ClaimSlot;
@@ -61,7 +59,7 @@ impl<P: Provider> FromRequest for Webhook<P> {
             return Box::pin(ready(Err(ErrorInternalServerError("the webhook receiver is not configured"))));
         };
         let slot = request.extensions().get::<ClaimSlot>().cloned();
-        if config.guard.dedup().is_some() && slot.is_none() {
+        if config.guard.deduplicates() && slot.is_none() {
             // Without the middleware no claim would ever be completed or released.
             tracing::error!(path = request.path(), "dedup is configured but `WebhookDedup` does not wrap this route");
             return Box::pin(ready(Err(ErrorInternalServerError("the webhook receiver is not configured"))));
@@ -69,15 +67,9 @@ impl<P: Provider> FromRequest for Webhook<P> {
         let request = request.clone();
         let payload = payload.take();
         Box::pin(async move {
-            let admitted = match read_body(&config, &request, payload).await {
-                // Logs its own rejections.
-                Ok(body) => config.guard.admit(&ActixHeaders(request.headers()), body).await,
-                Err(error) => {
-                    let rejection = Rejection::from(error);
-                    rejection.log(config.guard.verifier().provider().name());
-                    Err(rejection)
-                }
-            };
+            // The payload as an `http_body::Body`, so the core's one request path reads it.
+            let body = StreamBody::new(payload.map(|chunk| chunk.map(Frame::data)));
+            let admitted = config.guard.admit_body(&ActixHeaders(request.headers()), body).await;
             match admitted {
                 Ok(Admitted { delivery, claim }) => {
                     // `WebhookDedup` finishes the claim with the response's status; dropped, it releases.
@@ -93,24 +85,4 @@ impl<P: Provider> FromRequest for Webhook<P> {
             }
         })
     }
-}
-
-/// Collects the payload within the read timeout and under the body limit: a declared length over
-/// it is refused before reading, a streamed body is cut as soon as it passes it.
-async fn read_body<P: Provider>(
-    config: &WebhookConfig<P>,
-    request: &HttpRequest,
-    mut payload: dev::Payload,
-) -> Result<Bytes, VerifyError> {
-    let headers = ActixHeaders(request.headers());
-    let mut collector = BodyCollector::new(config.guard.verifier().body_limit(), body::content_length(&headers))?;
-    let read = async {
-        while let Some(chunk) = payload.next().await {
-            // The transport's error text is not needed (and never holds body bytes).
-            collector.push(&chunk.map_err(|_| body::read_failed())?)?;
-        }
-        Ok::<_, VerifyError>(())
-    };
-    timeout(config.read_timeout, read).await.map_err(|_| body::read_timed_out())??;
-    Ok(collector.finish())
 }

@@ -6,7 +6,7 @@ mod error;
 mod extract;
 mod headers;
 
-pub use config::{DEFAULT_READ_TIMEOUT, WebhookConfig};
+pub use config::WebhookConfig;
 pub use dedup::{WebhookDedup, WebhookDedupService};
 pub use error::WebhookError;
 pub use extract::Webhook;

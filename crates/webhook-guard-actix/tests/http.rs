@@ -179,7 +179,8 @@ fn send_one_byte_and_stall(addr: SocketAddr) -> (Vec<u8>, Duration) {
 #[actix_web::test]
 async fn a_stalled_body_times_out() {
     let server = Server::start(|cfg| {
-        cfg.app_data(config().read_timeout(Duration::from_millis(300)));
+        let verifier = Verifier::builder(Botdog::new()).secret(SECRET).read_timeout(Duration::from_millis(300));
+        cfg.app_data(WebhookConfig::new(verifier.build().unwrap()));
     });
     let addr = server.receiver.addr;
     let (response, elapsed) = blocking(move || send_one_byte_and_stall(addr)).await;

@@ -2,5 +2,5 @@
 
 mod webhook;
 
-pub use webhook::{Webhook, WebhookRejection};
+pub use webhook::{VerifiedWebhook, Webhook, WebhookRejection};
 pub use webhook_guard_tower::WebhookLayer;

@@ -1,69 +1,94 @@
+//! The extractors: [`Webhook`] takes the delivery the layer admitted; [`VerifiedWebhook`]
+//! verifies in the handler, without deduplication.
+
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use http::request::Parts;
 use webhook_guard::body::close_connection_after;
-use webhook_guard::{Delivery, Guard, Provider, Rejection};
-use webhook_guard_tower::{DEFAULT_READ_TIMEOUT, verify_request};
+use webhook_guard::{Delivery, Guard, Provider, Rejection, Verifier};
+use webhook_guard_tower::Delivered;
 
-/// Extractor of a verified, parsed delivery from provider `P`. See the [crate docs](crate).
+/// The delivery from provider `P` that [`WebhookLayer`](crate::WebhookLayer) admitted (verified,
+/// parsed and, with dedup, claimed) before the handler. Needs no state. See the
+/// [crate docs](crate).
 ///
-/// Takes the [`Delivery`] of provider `P` that [`WebhookLayer`](crate::WebhookLayer) left in the
-/// request's extensions when the layer ran; otherwise reads the body under the verifier's limit
-/// and verifies it with the [`Guard<P>`](Guard) taken from the state. A guard that deduplicates
-/// needs the layer (only it sees the handler's status): without it the request is refused with
-/// 500 and an error log, and the handler does not run. It consumes the body, so it must be the
-/// handler's last argument.
+/// On a route without the layer (for provider `P`) it refuses with 500 and an error log, and the
+/// handler does not run: deduplication needs the layer, which alone sees the handler's status. A
+/// route that only verifies takes [`VerifiedWebhook`] instead.
 #[derive(Debug)]
 pub struct Webhook<P: Provider>(pub Delivery<P::Event>);
 
-impl<S, P> FromRequest<S> for Webhook<P>
+impl<S, P> FromRequestParts<S> for Webhook<P>
 where
     P: Provider,
-    Guard<P>: FromRef<S>,
+    P::Event: Clone,
     S: Send + Sync,
 {
     type Rejection = WebhookRejection;
 
-    async fn from_request(mut request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let guard = Guard::<P>::from_ref(state);
-        // Providers can share an event type (`Custom` ones): only a delivery of this provider counts.
-        match request.extensions_mut().remove::<Delivery<P::Event>>() {
-            Some(delivery) if delivery.provider() == guard.verifier().provider().name() => return Ok(Self(delivery)),
-            _ => {}
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.remove::<Delivered<P>>() {
+            Some(delivered) => Ok(Self(delivered.into_inner())),
+            None => {
+                tracing::error!(
+                    path = parts.uri.path(),
+                    "no `WebhookLayer` for this provider wraps this route: add `.route_layer(WebhookLayer::new(guard))`, or take `VerifiedWebhook`"
+                );
+                Err(WebhookRejection(Reason::NoLayer))
+            }
         }
-        if guard.dedup().is_some() {
-            // A setup mistake, not the sender's: 500 makes it retry once the route is fixed.
-            tracing::error!(
-                path = request.uri().path(),
-                "the guard deduplicates but no `WebhookLayer` wraps this route: add `.route_layer(WebhookLayer::new(guard))`"
-            );
-            return Err(WebhookRejection(Reason::NoLayer));
+    }
+}
+
+/// A delivery from provider `P` verified and parsed in the handler, with the [`Verifier<P>`] taken
+/// from the state: for routes that do not deduplicate (a `Verifier` has no dedup policy, so
+/// deduplication without the layer cannot be written). Reads the body under the verifier's limit
+/// within its read timeout, so it must be the handler's last argument.
+#[derive(Debug)]
+pub struct VerifiedWebhook<P: Provider>(pub Delivery<P::Event>);
+
+impl<S, P> FromRequest<S> for VerifiedWebhook<P>
+where
+    P: Provider,
+    Verifier<P>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = WebhookRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let guard = Guard::new(Verifier::<P>::from_ref(state));
+        let (_, admitted) = guard.admit(request).await?;
+        Ok(Self(admitted.delivery))
+    }
+}
+
+macro_rules! deref_to_delivery {
+    ($($extractor:ident),*) => {$(
+        impl<P: Provider> Deref for $extractor<P> {
+            type Target = Delivery<P::Event>;
+
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
         }
-        let (_, delivery) = verify_request(guard.verifier(), request, DEFAULT_READ_TIMEOUT).await?;
-        Ok(Self(delivery))
-    }
+
+        impl<P: Provider> DerefMut for $extractor<P> {
+            fn deref_mut(&mut self) -> &mut Self::Target {
+                &mut self.0
+            }
+        }
+    )*};
 }
 
-impl<P: Provider> Deref for Webhook<P> {
-    type Target = Delivery<P::Event>;
+deref_to_delivery!(Webhook, VerifiedWebhook);
 
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl<P: Provider> DerefMut for Webhook<P> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-/// Why [`Webhook`] refused a delivery: a [`Rejection`] of the status table (already logged at
-/// `warn`), or a deduplicating guard without [`WebhookLayer`](crate::WebhookLayer) (500, logged
+/// Why an extractor refused a delivery: a [`Rejection`] of the status table (already logged at
+/// `warn`), or [`Webhook`] on a route without [`WebhookLayer`](crate::WebhookLayer) (500, logged
 /// at `error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRejection(Reason);
@@ -126,7 +151,7 @@ impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Reason::Refused(rejection) => fmt::Display::fmt(rejection, f),
-            Reason::NoLayer => f.write_str("the guard deduplicates but no WebhookLayer wraps the route"),
+            Reason::NoLayer => f.write_str("no WebhookLayer for this provider wraps the route"),
         }
     }
 }
@@ -140,7 +165,7 @@ mod tests {
     use http_body_util::{BodyExt, Full, Limited};
     use webhook_guard::providers::{AnyProvider, Botdog};
     use webhook_guard::testing::Signer;
-    use webhook_guard::{Dedup, FixedClock, MemoryStore, Verifier, VerifyErrorKind};
+    use webhook_guard::{FixedClock, Verifier, VerifyErrorKind};
 
     use super::*;
 
@@ -149,10 +174,6 @@ mod tests {
 
     fn verifier(secret: &str) -> Verifier<Botdog> {
         Verifier::builder(Botdog::new()).secret(secret).clock(FixedClock(NOW)).body_limit(1024).build().unwrap()
-    }
-
-    fn guard(secret: &str) -> Guard<Botdog> {
-        Guard::new(verifier(secret))
     }
 
     fn request(signature: Option<(&str, &[u8], i64)>, body: Body) -> Request {
@@ -167,8 +188,8 @@ mod tests {
         request
     }
 
-    async fn extract(request: Request) -> Result<Webhook<Botdog>, WebhookRejection> {
-        Webhook::<Botdog>::from_request(request, &guard("right")).await
+    async fn extract(request: Request) -> Result<VerifiedWebhook<Botdog>, WebhookRejection> {
+        VerifiedWebhook::<Botdog>::from_request(request, &verifier("right")).await
     }
 
     #[tokio::test]
@@ -218,17 +239,17 @@ mod tests {
         let delivery =
             verifier("right").verify(&request(Some(("right", VALID, NOW)), Body::empty()).headers().clone(), VALID);
         let mut request = request(None, Body::empty());
-        request.extensions_mut().insert(delivery.unwrap());
+        request.extensions_mut().insert(Delivered::<Botdog>::new(delivery.unwrap()));
         // Unsigned and empty: verifying it would fail.
-        let webhook = extract(request).await.unwrap();
+        let (mut parts, _) = request.into_parts();
+        let webhook = Webhook::<Botdog>::from_request_parts(&mut parts, &()).await.unwrap();
         assert_eq!(webhook.0.id(), "evt_1");
     }
 
     #[tokio::test]
-    async fn a_deduplicating_guard_without_the_layer_is_refused_with_500() {
-        let guard = guard("right").with_dedup(Dedup::new(MemoryStore::default())).unwrap();
-        let request = request(Some(("right", VALID, NOW)), Body::from(VALID));
-        let rejection = Webhook::<Botdog>::from_request(request, &guard).await.unwrap_err();
+    async fn a_route_without_the_layer_is_refused_with_500() {
+        let (mut parts, _) = request(Some(("right", VALID, NOW)), Body::from(VALID)).into_parts();
+        let rejection = Webhook::<Botdog>::from_request_parts(&mut parts, &()).await.unwrap_err();
         assert_eq!(rejection.status(), 500);
         assert_eq!(rejection.rejection(), None);
         assert_eq!(rejection.into_response().status(), 500);

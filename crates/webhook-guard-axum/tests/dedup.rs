@@ -8,36 +8,30 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use webhook_guard::providers::Botdog;
-use webhook_guard::{Dedup, Guard, MemoryStore};
+use webhook_guard::{Dedup, MemoryStore};
 use webhook_guard_axum::{Webhook, WebhookLayer};
 use webhook_guard_test_support::dedup_scenarios::{
     Calls, PATH, SECRET, Server, blocking, body, guard, now, record, respond,
 };
-
-#[derive(Clone, FromRef)]
-struct AppState {
-    guard: Guard<Botdog>,
-    calls: Calls,
-}
 
 async fn handle(State(calls): State<Calls>, Webhook(delivery): Webhook<Botdog>) -> StatusCode {
     let first = record(&calls, delivery.id(), delivery.event_type());
     respond(delivery.id(), first).await
 }
 
-/// Serves the handler with `dedup` in the state's guard, with or without `WebhookLayer`.
+/// Serves the handler behind `WebhookLayer` deduplicating with `dedup`, or without the layer.
 async fn serve(dedup: Dedup, layer: bool) -> Server {
     let guard = guard(dedup);
     let calls = Calls::default();
     let mut router = Router::new().route(PATH, post(handle));
     if layer {
-        router = router.route_layer(WebhookLayer::new(guard.clone()));
+        router = router.route_layer(WebhookLayer::new(guard));
     }
-    let router = router.with_state(AppState { guard, calls: Arc::clone(&calls) });
+    let router = router.with_state(Arc::clone(&calls));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -1,5 +1,5 @@
-//! `Webhook<P>` in a real axum server, driven by the shared conformance suite over loopback: alone,
-//! and behind the tower layer.
+//! The extractors in a real axum server, driven by the shared conformance suite over loopback:
+//! `VerifiedWebhook<P>` alone, and `Webhook<P>` behind the tower layer.
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::routing::post;
+use webhook_guard::Verifier;
 use webhook_guard::providers::Botdog;
-use webhook_guard::{Guard, Verifier};
-use webhook_guard_axum::{Webhook, WebhookLayer};
+use webhook_guard_axum::{VerifiedWebhook, Webhook, WebhookLayer};
 use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
 
 const SECRET: &str = "whsec_axum_test_secret";
@@ -20,18 +20,26 @@ type Seen = Arc<Mutex<Vec<Expected>>>;
 
 #[derive(Clone, FromRef)]
 struct AppState {
-    guard: Guard<Botdog>,
+    verifier: Verifier<Botdog>,
     seen: Seen,
 }
 
+/// Behind the layer: the delivery it admitted.
 async fn record(State(seen): State<Seen>, Webhook(delivery): Webhook<Botdog>) -> &'static str {
     let expected = Expected { id: delivery.id().to_owned(), event_type: delivery.event_type().to_owned() };
     seen.lock().unwrap().push(expected);
     "ok"
 }
 
-fn guard(secret: &str) -> Guard<Botdog> {
-    Guard::new(Verifier::builder(Botdog::new()).secret(secret).build().unwrap())
+/// Alone: verified by the extractor with the state's verifier.
+async fn record_verified(State(seen): State<Seen>, VerifiedWebhook(delivery): VerifiedWebhook<Botdog>) -> &'static str {
+    let expected = Expected { id: delivery.id().to_owned(), event_type: delivery.event_type().to_owned() };
+    seen.lock().unwrap().push(expected);
+    "ok"
+}
+
+fn verifier(secret: &str) -> Verifier<Botdog> {
+    Verifier::builder(Botdog::new()).secret(secret).build().unwrap()
 }
 
 async fn serve(router: Router) -> SocketAddr {
@@ -60,19 +68,19 @@ async fn check(addr: SocketAddr, seen: &Seen) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_extractor_alone_answers_the_status_table() {
     let seen = Seen::default();
-    let state = AppState { guard: guard(SECRET), seen: Arc::clone(&seen) };
-    let addr = serve(Router::new().route(PATH, post(record)).with_state(state)).await;
+    let state = AppState { verifier: verifier(SECRET), seen: Arc::clone(&seen) };
+    let addr = serve(Router::new().route(PATH, post(record_verified)).with_state(state)).await;
     check(addr, &seen).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_the_layer_the_extractor_does_not_verify_again() {
     let seen = Seen::default();
-    // The extractor's own verifier has another secret: a delivery that passes proves it used the
-    // delivery the layer verified instead of verifying again.
-    let state = AppState { guard: guard("not-the-senders-secret"), seen: Arc::clone(&seen) };
+    // The state's verifier has another secret: a delivery that passes proves the extractor used
+    // the delivery the layer verified instead of verifying again.
+    let state = AppState { verifier: verifier("not-the-senders-secret"), seen: Arc::clone(&seen) };
     let router =
-        Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(guard(SECRET))).with_state(state);
+        Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(verifier(SECRET))).with_state(state);
     check(serve(router).await, &seen).await;
 }
 
@@ -80,9 +88,9 @@ async fn behind_the_layer_the_extractor_does_not_verify_again() {
 /// the layer.
 async fn check_both<T: Send + 'static>(check: fn(&BotdogReceiver) -> T) -> Vec<T> {
     let seen = Seen::default();
-    let state = AppState { guard: guard(SECRET), seen: Arc::clone(&seen) };
-    let alone = serve(Router::new().route(PATH, post(record)).with_state(state.clone())).await;
-    let layered = Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(guard(SECRET)));
+    let state = AppState { verifier: verifier(SECRET), seen: Arc::clone(&seen) };
+    let alone = serve(Router::new().route(PATH, post(record_verified)).with_state(state.clone())).await;
+    let layered = Router::new().route(PATH, post(record)).route_layer(WebhookLayer::new(verifier(SECRET)));
     let layered = serve(layered.with_state(state)).await;
     let mut outcomes = Vec::new();
     for addr in [alone, layered] {

@@ -6,6 +6,7 @@
 
 mod support;
 
+use http_body_util::Full;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -71,7 +72,7 @@ async fn ten_thousand_events_with_failures_and_racing_duplicates_are_each_proces
                     for attempt in 0.. {
                         assert!(attempt < MAX_ATTEMPTS, "{id} copy {copy}: never acknowledged");
                         let receiver = &receivers[(copy + attempt as usize) % 2];
-                        match receiver.admit(&headers, body.clone()).await {
+                        match receiver.admit_body(&headers, Full::new(body.clone())).await {
                             Ok(admitted) => {
                                 let claim = admitted.claim.expect("dedup is on");
                                 stats.handler_runs.fetch_add(1, Ordering::Relaxed);

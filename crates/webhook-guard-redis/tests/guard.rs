@@ -4,6 +4,7 @@
 
 mod support;
 
+use http_body_util::Full;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -78,7 +79,7 @@ async fn redis_killed_mid_run_gives_503_with_retry_after_and_the_same_store_reco
         assert!(started.elapsed() < timeout + Duration::from_secs(1), "attempt {attempt}: {:?}", started.elapsed());
         assert!(error.to_string().contains("redis"), "{error}");
         let (headers, body) = delivery("during");
-        let rejection = guard.admit(&headers, body).await.unwrap_err();
+        let rejection = guard.admit_body(&headers, Full::new(body)).await.unwrap_err();
         assert_eq!(rejection.kind(), RejectionKind::StoreUnavailable, "attempt {attempt}");
         assert_eq!(rejection.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(rejection.headers().iter().any(|(name, value)| name == "retry-after" && value == "30"));

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use webhook_guard::providers::{AnyProvider, Botdog};
@@ -52,12 +52,6 @@ fn mix(a: u64, b: u64) -> u64 {
 struct Handled {
     runs: Vec<AtomicU32>,
     successes: Vec<AtomicU32>,
-}
-
-#[derive(Clone, FromRef)]
-struct AppState {
-    guard: Guard<Botdog>,
-    handled: Arc<Handled>,
 }
 
 async fn handle(State(handled): State<Arc<Handled>>, Webhook(delivery): Webhook<Botdog>) -> StatusCode {
@@ -124,10 +118,7 @@ fn deliver(addrs: [SocketAddr; 2], signer: &Signer, event: usize, copy: usize, s
 async fn serve(dedup: Dedup, handled: Arc<Handled>) -> SocketAddr {
     let verifier = Verifier::builder(Botdog::new()).secret(SECRET).build().unwrap();
     let guard = Guard::new(verifier).with_dedup(dedup).unwrap();
-    let router = Router::new()
-        .route(PATH, post(handle))
-        .route_layer(WebhookLayer::new(guard.clone()))
-        .with_state(AppState { guard, handled });
+    let router = Router::new().route(PATH, post(handle)).route_layer(WebhookLayer::new(guard)).with_state(handled);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

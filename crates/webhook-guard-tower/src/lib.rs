@@ -2,6 +2,4 @@
 
 mod verify;
 
-pub use verify::{
-    DEFAULT_READ_TIMEOUT, DefaultOnRejection, OnRejection, ResponseFuture, WebhookLayer, WebhookService, verify_request,
-};
+pub use verify::{DefaultOnRejection, Delivered, OnRejection, ResponseFuture, WebhookLayer, WebhookService};

@@ -14,17 +14,17 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, service_fn};
-use webhook_guard::providers::BotdogEvent;
-use webhook_guard::{Dedup, Delivery, MemoryStore};
+use webhook_guard::providers::Botdog;
+use webhook_guard::{Dedup, MemoryStore};
 use webhook_guard_test_support::dedup_scenarios::{
     Calls, PATH, SECRET, Server, assert_handled, blocking, body, guard, now, record, respond, signed_headers,
 };
 use webhook_guard_test_support::http_client::post;
-use webhook_guard_tower::WebhookLayer;
+use webhook_guard_tower::{Delivered, WebhookLayer};
 
 /// The scenarios' handler, plus: `error_once_` fails with an error the first time.
 async fn handle(calls: Calls, request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, io::Error> {
-    let delivery = request.extensions().get::<Delivery<BotdogEvent>>().unwrap();
+    let delivery = request.extensions().get::<Delivered<Botdog>>().unwrap();
     let first = record(&calls, delivery.id(), delivery.event_type());
     if delivery.id().starts_with("error_once_") && first {
         return Err(io::Error::other("the inner service fails"));

@@ -15,11 +15,11 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, Service, service_fn};
-use webhook_guard::providers::{Botdog, BotdogEvent};
-use webhook_guard::{Delivery, Rejection, Verifier};
+use webhook_guard::providers::Botdog;
+use webhook_guard::{Rejection, Verifier};
 use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
 use webhook_guard_test_support::http_client::post;
-use webhook_guard_tower::WebhookLayer;
+use webhook_guard_tower::{Delivered, WebhookLayer};
 
 const SECRET: &str = "whsec_tower_test_secret";
 const PATH: &str = "/webhooks/botdog";
@@ -38,7 +38,7 @@ fn recording_handler(
     service_fn(move |request: Request<Full<Bytes>>| {
         let seen = Arc::clone(&seen);
         async move {
-            let delivery = request.extensions().get::<Delivery<BotdogEvent>>().cloned().unwrap();
+            let delivery = request.extensions().get::<Delivered<Botdog>>().cloned().unwrap();
             let body = request.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(&body, delivery.body());
             let expected = Expected { id: delivery.id().to_owned(), event_type: delivery.event_type().to_owned() };
@@ -116,7 +116,8 @@ async fn the_rejection_response_is_pluggable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stalls_is_cut_off_by_the_read_timeout() {
     let seen = Seen::default();
-    let layer = WebhookLayer::new(verifier()).read_timeout(Duration::from_millis(300));
+    let verifier = Verifier::builder(Botdog::new()).secret(SECRET).read_timeout(Duration::from_millis(300));
+    let layer = WebhookLayer::new(verifier.build().unwrap());
     let addr = serve(layer.layer(recording_handler(Arc::clone(&seen)))).await;
 
     let (raw, elapsed) = tokio::task::spawn_blocking(move || {

@@ -24,7 +24,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http_body::Body;
@@ -40,9 +39,7 @@ pub use self::discard::{
     DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, Discarded, close_connection_after, discard_body,
 };
 
-/// How long a whole body may take to arrive, by default, in every adapter: 30 s. A client that
-/// trickles bytes holds a connection and a buffer; the timeout frees both.
-pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub use crate::verifier::DEFAULT_READ_TIMEOUT;
 
 /// Accumulates a body's chunks, refusing to grow past a limit.
 pub struct BodyCollector {
@@ -206,6 +203,8 @@ async fn collect_frames<B: Body + ?Sized>(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::discard::tests::CountedBody;
     use super::*;
 

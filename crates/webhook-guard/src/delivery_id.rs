@@ -15,7 +15,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-#[cfg(doc)]
+#[cfg(all(doc, feature = "guard"))]
 use crate::Dedup;
 
 /// The longest id kept as it is in a dedup key, in bytes. Every documented sender's ids are far

@@ -16,14 +16,18 @@
     allow(dead_code, unused_imports)
 )]
 
+#[cfg(feature = "guard")]
 pub mod body;
 pub mod clock;
+#[cfg(feature = "guard")]
 pub mod dedup;
 pub mod delivery;
 pub mod delivery_id;
 pub mod error;
 pub mod event;
 pub mod explain;
+#[cfg(feature = "guard")]
+mod guard;
 pub mod headers;
 pub mod provider;
 pub mod providers;
@@ -35,15 +39,18 @@ pub mod testing;
 pub mod verifier;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use dedup::{Dedup, DedupStore, Guard, MemoryStore};
+#[cfg(feature = "guard")]
+pub use dedup::{Dedup, DedupStore, MemoryStore};
 pub use delivery::{Delivery, Verified};
 pub use delivery_id::body_digest_id;
 pub use error::{ConfigError, PayloadError, VerifyError, VerifyErrorKind};
 pub use event::{Event, UnknownEvent};
+#[cfg(feature = "guard")]
+pub use guard::{Admitted, Guard};
 pub use headers::HeaderSource;
 pub use provider::Provider;
 #[cfg(feature = "standard")]
 pub use secret::Ed25519PublicKey;
 pub use secret::{Key, Keyring, Secret};
 pub use status::{Rejection, RejectionKind};
-pub use verifier::{DEFAULT_BODY_LIMIT, DEFAULT_TOLERANCE, Verifier, VerifierBuilder};
+pub use verifier::{DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT, DEFAULT_TOLERANCE, Verifier, VerifierBuilder};

@@ -21,6 +21,10 @@ use crate::secret::{Key, Keyring};
 /// page and the Standard Webhooks reference libraries use.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
+/// How long a whole body may take to arrive, by default, in every adapter: 30 s. A client that
+/// trickles bytes holds a connection and a buffer; the timeout frees both.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The body limit used when none is configured: 256 KiB. The largest documented event of any
 /// supported sender is a few KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
@@ -51,6 +55,7 @@ struct Inner<P> {
     tolerance: Duration,
     clock: Arc<dyn Clock>,
     body_limit: usize,
+    read_timeout: Duration,
 }
 
 impl<P: Provider> Clone for Verifier<P> {
@@ -67,6 +72,7 @@ impl<P: Provider> fmt::Debug for Verifier<P> {
             .field("tolerance", &self.inner.tolerance)
             .field("clock", &self.inner.clock)
             .field("body_limit", &self.inner.body_limit)
+            .field("read_timeout", &self.inner.read_timeout)
             .finish()
     }
 }
@@ -80,6 +86,7 @@ impl<P: Provider> Verifier<P> {
             tolerance: DEFAULT_TOLERANCE,
             clock: Arc::new(SystemClock),
             body_limit: DEFAULT_BODY_LIMIT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 
@@ -151,9 +158,15 @@ impl<P: Provider> Verifier<P> {
         self.inner.tolerance
     }
 
-    /// The largest body accepted, in bytes. Adapters enforce it while reading.
+    /// The largest body accepted, in bytes. [`Guard`](crate::Guard) enforces it while reading.
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
+    }
+
+    /// How long a whole body may take to arrive. [`Guard`](crate::Guard) enforces it while
+    /// reading.
+    pub fn read_timeout(&self) -> Duration {
+        self.inner.read_timeout
     }
 
     /// The current time according to the verifier's clock.
@@ -204,6 +217,7 @@ pub struct VerifierBuilder<P> {
     tolerance: Duration,
     clock: Arc<dyn Clock>,
     body_limit: usize,
+    read_timeout: Duration,
 }
 
 impl<P: Provider> fmt::Debug for VerifierBuilder<P> {
@@ -213,6 +227,7 @@ impl<P: Provider> fmt::Debug for VerifierBuilder<P> {
             .field("keys", &self.keys.len())
             .field("tolerance", &self.tolerance)
             .field("body_limit", &self.body_limit)
+            .field("read_timeout", &self.read_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -252,6 +267,14 @@ impl<P: Provider> VerifierBuilder<P> {
         self
     }
 
+    /// How long a whole body may take to arrive, from the request's head to its last byte, in
+    /// every adapter. Default [`DEFAULT_READ_TIMEOUT`]: a client that trickles bytes holds a
+    /// connection and a buffer, and the timeout frees both (400 `body_unreadable`).
+    pub fn read_timeout(mut self, read_timeout: Duration) -> Self {
+        self.read_timeout = read_timeout;
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
@@ -284,6 +307,7 @@ impl<P: Provider> VerifierBuilder<P> {
                 tolerance: self.tolerance,
                 clock: self.clock,
                 body_limit: self.body_limit,
+                read_timeout: self.read_timeout,
             }),
         })
     }

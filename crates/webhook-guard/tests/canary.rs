@@ -12,6 +12,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use http_body_util::Full;
 use std::fmt::Debug;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -273,7 +274,7 @@ async fn run_case(case: &Case, outputs: &mut Outputs, forbidden: &mut Forbidden)
         }
         outputs.text(format!("{at}: explain"), verifier.explain(headers, body).to_string());
         outputs.debug(format!("{at}: explain"), &verifier.explain(headers, body));
-        match guard.admit(headers, Bytes::from(body.clone())).await {
+        match guard.admit_body(headers, Full::new(Bytes::from(body.clone()))).await {
             Ok(admitted) => {
                 accepted.push(*scenario);
                 outputs.debug(format!("{at}: Admitted"), &admitted);
@@ -290,12 +291,12 @@ async fn run_case(case: &Case, outputs: &mut Outputs, forbidden: &mut Forbidden)
                 // A failed handler releases the claim; the retry completes it; a third copy is a
                 // duplicate (logged).
                 claim.finish(StatusCode::INTERNAL_SERVER_ERROR).await;
-                let retry = guard.admit(headers, Bytes::from(body.clone())).await.unwrap();
+                let retry = guard.admit_body(headers, Full::new(Bytes::from(body.clone()))).await.unwrap();
                 let held = retry.claim.unwrap();
-                let in_flight = guard.admit(headers, Bytes::from(body.clone())).await.unwrap_err();
+                let in_flight = guard.admit_body(headers, Full::new(Bytes::from(body.clone()))).await.unwrap_err();
                 outputs.debug(format!("{at}: in flight"), &in_flight);
                 held.finish(StatusCode::OK).await;
-                let duplicate = guard.admit(headers, Bytes::from(body.clone())).await.unwrap_err();
+                let duplicate = guard.admit_body(headers, Full::new(Bytes::from(body.clone()))).await.unwrap_err();
                 outputs.debug(format!("{at}: duplicate"), &duplicate);
                 outputs.text(format!("{at}: duplicate body"), String::from_utf8_lossy(&duplicate.body()));
             }
@@ -420,20 +421,20 @@ async fn store_failures(outputs: &mut Outputs, captured: &Captured) {
     let signed = Signer::for_provider(&provider, &[secret]).unwrap().sign_delivery(&body, NOW, ID, None);
     let verifier = Verifier::builder(provider).secret(secret).clock(FixedClock(NOW)).build().unwrap();
     let closed = Guard::new(verifier.clone()).with_dedup(Dedup::new(UnreachableStore)).unwrap();
-    let rejection = closed.admit(&signed.headers, Bytes::from(signed.body.clone())).await.unwrap_err();
+    let rejection = closed.admit_body(&signed.headers, Full::new(Bytes::from(signed.body.clone()))).await.unwrap_err();
     outputs.debug("store down: rejection", &rejection);
     outputs.text("store down: rejection body", String::from_utf8_lossy(&rejection.body()));
     let open = Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailOpen);
     outputs.debug("store down: Dedup", &open);
     let open = Guard::new(verifier.clone()).with_dedup(open).unwrap();
-    let admitted = open.admit(&signed.headers, Bytes::from(signed.body.clone())).await.unwrap();
+    let admitted = open.admit_body(&signed.headers, Full::new(Bytes::from(signed.body.clone()))).await.unwrap();
     outputs.debug("store down: fail open", &admitted);
 
     // A claim whose completion and release fail, and one dropped unfinished outside a runtime.
     let memory = MemoryStore::new(10);
     outputs.debug("MemoryStore", &memory);
     let guard = Guard::new(verifier).with_dedup(Dedup::new(memory)).unwrap();
-    let admitted = guard.admit(&signed.headers, Bytes::from(signed.body.clone())).await.unwrap();
+    let admitted = guard.admit_body(&signed.headers, Full::new(Bytes::from(signed.body.clone()))).await.unwrap();
     let claim = admitted.claim.unwrap();
     let captured = captured.clone();
     std::thread::spawn(move || {

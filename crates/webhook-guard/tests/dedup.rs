@@ -1,6 +1,7 @@
 //! The dedup protocol through `Guard`, with `MemoryStore`: what every adapter relies on.
 #![allow(clippy::unwrap_used)]
 
+use http_body_util::Full;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -36,7 +37,7 @@ async fn admit_status(
     id: &str,
 ) -> Result<Option<webhook_guard::dedup::ClaimHandle>, RejectionKind> {
     let (headers, body) = delivery(id);
-    match guard.admit(&headers, body).await {
+    match guard.admit_body(&headers, Full::new(body)).await {
         Ok(admitted) => Ok(admitted.claim),
         Err(rejection) => Err(rejection.kind()),
     }
@@ -145,13 +146,13 @@ async fn an_expired_lease_lets_the_next_retry_in_and_the_stale_holder_cannot_com
 async fn an_unreachable_store_fails_closed_by_default_or_open_when_chosen() {
     let (headers, body) = delivery("store_1");
     let closed = guard(Dedup::new(UnreachableStore));
-    let rejection = closed.admit(&headers, body.clone()).await.unwrap_err();
+    let rejection = closed.admit_body(&headers, Full::new(body.clone())).await.unwrap_err();
     assert_eq!(rejection.kind(), RejectionKind::StoreUnavailable);
     assert_eq!(rejection.status(), 503);
     assert!(rejection.headers().iter().any(|(name, value)| name == "retry-after" && value == "30"));
 
     let open = guard(Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailOpen));
-    let admitted = open.admit(&headers, body).await.unwrap();
+    let admitted = open.admit_body(&headers, Full::new(body)).await.unwrap();
     assert!(admitted.claim.is_none());
 }
 
@@ -220,7 +221,7 @@ async fn a_retry_after_of_duration_max_is_a_clamped_header_not_an_overflow() {
     let (headers, body) = delivery("store_max_1");
     let closed =
         guard(Dedup::new(UnreachableStore).on_store_error(OnStoreError::FailClosed { retry_after: Duration::MAX }));
-    let rejection = closed.admit(&headers, body).await.unwrap_err();
+    let rejection = closed.admit_body(&headers, Full::new(body)).await.unwrap_err();
     assert_eq!(rejection.status(), 503);
     let retry_after = rejection.headers().into_iter().find(|(name, _)| name == "retry-after").unwrap().1;
     assert_eq!(retry_after, "86400");
@@ -234,7 +235,7 @@ async fn two_different_events_with_an_empty_id_are_two_deliveries() {
     let mut keys = Vec::new();
     for body in [first, second] {
         let (headers, body) = signed(body);
-        let admitted = guard.admit(&headers, body).await.expect("a different event is not a duplicate");
+        let admitted = guard.admit_body(&headers, Full::new(body)).await.expect("a different event is not a duplicate");
         assert!(admitted.delivery.id().starts_with("sha256:"), "{}", admitted.delivery.id());
         let claim = admitted.claim.unwrap();
         keys.push(claim.key().to_owned());
@@ -243,7 +244,10 @@ async fn two_different_events_with_an_empty_id_are_two_deliveries() {
     assert_ne!(keys[0], keys[1]);
     // The same bytes again are still a duplicate (the body digest is stable across retries).
     let (headers, body) = signed(first);
-    assert_eq!(guard.admit(&headers, body).await.unwrap_err().kind(), RejectionKind::DuplicateCompleted);
+    assert_eq!(
+        guard.admit_body(&headers, Full::new(body)).await.unwrap_err().kind(),
+        RejectionKind::DuplicateCompleted
+    );
 }
 
 #[tokio::test]

@@ -24,7 +24,12 @@ async fn main() -> std::io::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
     let secret = std::env::var("WEBHOOK_SECRET").unwrap_or_default();
-    let verifier = match Verifier::builder(Botdog::new()).secret(&secret).build() {
+    // The whole body must arrive within the read timeout (default 30 s): a trickling client is cut off.
+    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(webhook_guard::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
+    let verifier = match Verifier::builder(Botdog::new()).secret(&secret).read_timeout(read_timeout).build() {
         Ok(verifier) => verifier,
         Err(error) => {
             eprintln!("WEBHOOK_SECRET must hold the Botdog webhook secret: {error}");
@@ -33,12 +38,7 @@ async fn main() -> std::io::Result<()> {
     };
     // Each event once; one config cloned into every worker, so they share one store.
     let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
-    // The whole body must arrive within this (default 30 s): a trickling client is cut off.
-    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map_or(webhook_guard::body::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
-    let config = WebhookConfig::new(guard).read_timeout(read_timeout);
+    let config = WebhookConfig::new(guard);
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let server = HttpServer::new(move || App::new().wrap(WebhookDedup).app_data(config.clone()).service(botdog))
         .workers(2)

@@ -23,7 +23,16 @@ async fn botdog(Webhook(delivery): Webhook<Botdog>) -> StatusCode {
 
 fn verifier() -> Result<Verifier<Botdog>, String> {
     let secret = std::env::var("WEBHOOK_SECRET").map_err(|_| "set WEBHOOK_SECRET to the Botdog secret".to_owned())?;
-    Verifier::builder(Botdog::new()).secret(&secret).build().map_err(|error| format!("WEBHOOK_SECRET: {error}"))
+    let builder = Verifier::builder(Botdog::new()).secret(&secret).read_timeout(read_timeout());
+    builder.build().map_err(|error| format!("WEBHOOK_SECRET: {error}"))
+}
+
+/// The whole body must arrive within this (default 30 s): a trickling client is cut off.
+fn read_timeout() -> std::time::Duration {
+    std::env::var("READ_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(webhook_guard::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs)
 }
 
 #[tokio::main]
@@ -34,15 +43,7 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2)
     });
     let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
-    // The whole body must arrive within this (default 30 s): a trickling client is cut off.
-    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map_or(webhook_guard::body::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
-    let app = Router::new()
-        .route("/webhooks/botdog", post(botdog))
-        .route_layer(WebhookLayer::new(guard.clone()).read_timeout(read_timeout))
-        .with_state(guard);
+    let app = Router::new().route("/webhooks/botdog", post(botdog)).route_layer(WebhookLayer::new(guard));
     let listener = tokio::net::TcpListener::bind(std::env::var("ADDR").as_deref().unwrap_or("127.0.0.1:3000")).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
     axum::serve(listener, app).await

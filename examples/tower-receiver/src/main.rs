@@ -14,9 +14,9 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::{Layer, ServiceExt, service_fn};
-use webhook_guard::providers::{Botdog, BotdogEvent};
-use webhook_guard::{Dedup, Delivery, Guard, MemoryStore, Verifier};
-use webhook_guard_tower::WebhookLayer;
+use webhook_guard::providers::Botdog;
+use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};
+use webhook_guard_tower::{Delivered, WebhookLayer};
 
 fn status(status: StatusCode) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::default());
@@ -26,7 +26,7 @@ fn status(status: StatusCode) -> Response<Full<Bytes>> {
 
 /// Processes one verified delivery; a non-2xx answer makes Botdog retry it.
 async fn botdog(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let Some(delivery) = request.extensions().get::<Delivery<BotdogEvent>>() else {
+    let Some(delivery) = request.extensions().get::<Delivered<Botdog>>() else {
         return Ok(status(StatusCode::INTERNAL_SERVER_ERROR)); // not behind the layer
     };
     let line = serde_json::json!({ "id": delivery.id(), "event_type": delivery.event_type() });
@@ -37,7 +37,16 @@ async fn botdog(request: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, 
 
 fn verifier() -> Result<Verifier<Botdog>, String> {
     let secret = std::env::var("WEBHOOK_SECRET").map_err(|_| "set WEBHOOK_SECRET to the Botdog secret".to_owned())?;
-    Verifier::builder(Botdog::new()).secret(&secret).build().map_err(|error| format!("WEBHOOK_SECRET: {error}"))
+    let builder = Verifier::builder(Botdog::new()).secret(&secret).read_timeout(read_timeout());
+    builder.build().map_err(|error| format!("WEBHOOK_SECRET: {error}"))
+}
+
+/// The whole body must arrive within this (default 30 s): a trickling client is cut off.
+fn read_timeout() -> std::time::Duration {
+    std::env::var("READ_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(webhook_guard::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs)
 }
 
 #[tokio::main]
@@ -48,12 +57,7 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2)
     });
     let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
-    // The whole body must arrive within this (default 30 s): a trickling client is cut off.
-    let read_timeout = std::env::var("READ_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map_or(webhook_guard::body::DEFAULT_READ_TIMEOUT, std::time::Duration::from_secs);
-    let webhooks = WebhookLayer::new(guard).read_timeout(read_timeout).layer(service_fn(botdog));
+    let webhooks = WebhookLayer::new(guard).layer(service_fn(botdog));
     // Only `POST /webhooks/botdog` is verified and handled; anything else is a 404.
     let app = service_fn(move |request: Request<Incoming>| {
         let webhooks = webhooks.clone();

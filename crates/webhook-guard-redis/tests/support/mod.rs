@@ -2,6 +2,7 @@
 //! client sends, and signed Botdog deliveries.
 #![allow(dead_code, unreachable_pub)]
 
+use http_body_util::Full;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -255,7 +256,7 @@ pub fn delivery(id: &str) -> (Vec<(String, String)>, Bytes) {
 /// Delivers `id` to `guard`: its claim, or the kind of rejection.
 pub async fn admit(guard: &Guard<Botdog>, id: &str) -> Result<ClaimHandle, RejectionKind> {
     let (headers, body) = delivery(id);
-    match guard.admit(&headers, body).await {
+    match guard.admit_body(&headers, Full::new(body)).await {
         Ok(admitted) => Ok(admitted.claim.expect("dedup is on")),
         Err(rejection) => Err(rejection.kind()),
     }

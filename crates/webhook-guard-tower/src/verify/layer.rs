@@ -1,56 +1,46 @@
-use std::time::Duration;
+use std::sync::Arc;
 
 use tower_layer::Layer;
 use webhook_guard::{Guard, Provider};
 
 use super::rejection::DefaultOnRejection;
-use super::request::DEFAULT_READ_TIMEOUT;
-use super::service::WebhookService;
+use super::service::{Shared, WebhookService};
 
-/// Applies [`WebhookService`]: verifies (and, with dedup, claims) each request with a [`Guard`]
-/// before the inner service sees it. See the [crate docs](crate).
+/// Applies [`WebhookService`]: admits each request with a [`Guard`] (reads the body under its
+/// limit within its read timeout, verifies, parses and, with dedup, claims) before the inner
+/// service sees it. See the [crate docs](crate).
 #[derive(Debug)]
 pub struct WebhookLayer<P: Provider, R = DefaultOnRejection> {
-    pub(super) guard: Guard<P>,
-    pub(super) on_rejection: R,
-    pub(super) read_timeout: Duration,
+    shared: Arc<Shared<P, R>>,
 }
 
 impl<P: Provider> WebhookLayer<P> {
-    /// Verifies with a [`Verifier`](webhook_guard::Verifier) (its body limit applies), or
-    /// verifies and deduplicates with a [`Guard::with_dedup`]; answers rejections per the status
-    /// table, and gives clients [`DEFAULT_READ_TIMEOUT`] to send a body.
+    /// Verifies with a [`Verifier`](webhook_guard::Verifier) (its body limit and read timeout
+    /// apply), or verifies and deduplicates with a [`Guard::with_dedup`]; answers rejections per
+    /// the status table.
     pub fn new(guard: impl Into<Guard<P>>) -> Self {
-        Self { guard: guard.into(), on_rejection: DefaultOnRejection, read_timeout: DEFAULT_READ_TIMEOUT }
+        Self { shared: Arc::new(Shared { guard: guard.into(), on_rejection: DefaultOnRejection }) }
     }
 }
 
-impl<P: Provider, R> WebhookLayer<P, R> {
+impl<P: Provider, R: Clone> WebhookLayer<P, R> {
     /// Builds the response to refused deliveries (and to duplicates) with `on_rejection` instead.
     pub fn on_rejection<T>(self, on_rejection: T) -> WebhookLayer<P, T> {
-        WebhookLayer { guard: self.guard, on_rejection, read_timeout: self.read_timeout }
-    }
-
-    /// How long a client has to send the whole body; after it the request is answered 400
-    /// `body_unreadable`. Default [`DEFAULT_READ_TIMEOUT`].
-    #[must_use]
-    pub fn read_timeout(mut self, read_timeout: Duration) -> Self {
-        self.read_timeout = read_timeout;
-        self
+        WebhookLayer { shared: Arc::new(Shared { guard: self.shared.guard.clone(), on_rejection }) }
     }
 }
 
-impl<S, P: Provider, R: Clone> Layer<S> for WebhookLayer<P, R> {
+impl<S, P: Provider, R> Layer<S> for WebhookLayer<P, R> {
     type Service = WebhookService<S, P, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        WebhookService { inner, config: self.clone() }
+        WebhookService { inner, shared: Arc::clone(&self.shared) }
     }
 }
 
-// By hand: a derive would require `P: Clone`, but `Guard<P>` is cheap to clone for any `P`.
-impl<P: Provider, R: Clone> Clone for WebhookLayer<P, R> {
+// By hand: a derive would require `P: Clone` and `R: Clone`; the layer only shares a pointer.
+impl<P: Provider, R> Clone for WebhookLayer<P, R> {
     fn clone(&self) -> Self {
-        Self { guard: self.guard.clone(), on_rejection: self.on_rejection.clone(), read_timeout: self.read_timeout }
+        Self { shared: Arc::clone(&self.shared) }
     }
 }

@@ -1,3 +1,5 @@
+use std::fmt;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -6,32 +8,25 @@ use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
 use webhook_guard::body::close_connection_after;
-use webhook_guard::{Guard, Provider, dedup::Admitted};
+use webhook_guard::{Admitted, Guard, Provider};
 
+use super::delivered::Delivered;
 use super::future::ResponseFuture;
-use super::layer::WebhookLayer;
-use super::rejection::{DefaultOnRejection, OnRejection};
-use super::request::verify_request;
+use super::rejection::OnRejection;
 
-/// Verifies (and, with dedup, claims) each request before calling `S` with the
-/// [`Delivery`](webhook_guard::Delivery) in its extensions and the body as [`Full<Bytes>`]. Built
-/// by [`WebhookLayer`]; see the [crate docs](crate).
+/// What the layer and every service it builds share.
 #[derive(Debug)]
-pub struct WebhookService<S, P: Provider, R = DefaultOnRejection> {
-    pub(super) inner: S,
-    pub(super) config: WebhookLayer<P, R>,
+pub(super) struct Shared<P: Provider, R> {
+    pub(super) guard: Guard<P>,
+    pub(super) on_rejection: R,
 }
 
-impl<S, P: Provider> WebhookService<S, P> {
-    /// Wraps `inner` with the defaults of [`WebhookLayer::new`].
-    pub fn new(inner: S, guard: impl Into<Guard<P>>) -> Self {
-        Self { inner, config: WebhookLayer::new(guard) }
-    }
-
-    /// A [`WebhookLayer`] that wraps services in this middleware.
-    pub fn layer(guard: impl Into<Guard<P>>) -> WebhookLayer<P> {
-        WebhookLayer::new(guard)
-    }
+/// Admits each request with the [`Guard`] before calling `S` with a [`Delivered<P>`] in its
+/// extensions and the body as [`Full<Bytes>`]. Built by
+/// [`WebhookLayer`](super::WebhookLayer); see the [crate docs](crate).
+pub struct WebhookService<S, P: Provider, R = super::DefaultOnRejection> {
+    pub(super) inner: S,
+    pub(super) shared: Arc<Shared<P, R>>,
 }
 
 impl<S, P: Provider, R> WebhookService<S, P, R> {
@@ -57,8 +52,9 @@ where
     S::Future: Send,
     S::Error: Send,
     P: Provider,
+    // http's extensions hold only `Clone` values.
     P::Event: Clone,
-    R: OnRejection<ResBody> + Clone + Send + 'static,
+    R: OnRejection<ResBody> + Clone + Send + Sync + 'static,
     B: Body + Send + 'static,
     ResBody: Send + 'static,
 {
@@ -75,22 +71,18 @@ where
         // clone stays behind for the next `poll_ready` (see `tower::Service::call`).
         let clone = self.inner.clone();
         let mut ready = std::mem::replace(&mut self.inner, clone);
-        let WebhookLayer { guard, mut on_rejection, read_timeout } = self.config.clone();
+        let shared = Arc::clone(&self.shared);
         ResponseFuture::new(async move {
-            let admitted = match verify_request(guard.verifier(), request, read_timeout).await {
-                Ok((parts, delivery)) => guard.claim(delivery).await.map(|admitted| (parts, admitted)),
-                Err(rejection) => Err(rejection),
-            };
-            let (parts, Admitted { delivery, claim }) = match admitted {
+            let (parts, Admitted { delivery, claim }) = match shared.guard.admit(request).await {
                 Ok(admitted) => admitted,
                 Err(rejection) => {
-                    let mut response = on_rejection.on_rejection(&rejection);
+                    let mut response = shared.on_rejection.clone().on_rejection(&rejection);
                     close_connection_after(&rejection, &mut response);
                     return Ok(response);
                 }
             };
             let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
-            request.extensions_mut().insert(delivery);
+            request.extensions_mut().insert(Delivered::<P>::new(delivery));
             // `claim` lives in this future across the call: dropped unfinished (the inner service
             // panics, the client goes away) it releases the id in the background for the retry.
             let response = ready.call(request).await;
@@ -103,8 +95,15 @@ where
     }
 }
 
-impl<S: Clone, P: Provider, R: Clone> Clone for WebhookService<S, P, R> {
+// By hand: derives would require `P: Clone` / `P: Debug` bounds the shared pointer does not need.
+impl<S: Clone, P: Provider, R> Clone for WebhookService<S, P, R> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone(), config: self.config.clone() }
+        Self { inner: self.inner.clone(), shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<S: fmt::Debug, P: Provider, R: fmt::Debug> fmt::Debug for WebhookService<S, P, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookService").field("inner", &self.inner).field("shared", &self.shared).finish()
     }
 }

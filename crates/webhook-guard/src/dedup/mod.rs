@@ -21,7 +21,7 @@
 //! store loses a completed id (capacity eviction in [`MemoryStore`], a Redis failover), or when
 //! marking it completed fails after the handler succeeded.
 
-mod guard;
+mod claim;
 mod memory;
 
 use std::fmt;
@@ -30,7 +30,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use guard::{Admitted, ClaimHandle, Guard};
+pub use crate::guard::{Admitted, Guard};
+pub use claim::ClaimHandle;
 pub use memory::{DEFAULT_CAPACITY, MemoryStore};
 
 /// The answer to a claim.
@@ -116,7 +117,7 @@ pub trait DedupStore: Send + Sync + 'static {
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// [`DedupStore`] behind a pointer: the guard holds any store without a type parameter.
-trait ErasedStore: Send + Sync + 'static {
+pub(crate) trait ErasedStore: Send + Sync + 'static {
     fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> BoxFuture<'a, Result<Claim, StoreError>>;
     fn complete<'a>(
         &'a self,
@@ -165,11 +166,11 @@ pub enum OnStoreError {
 /// kept, and what to do when the store fails.
 #[derive(Clone)]
 pub struct Dedup {
-    store: Arc<dyn ErasedStore>,
+    pub(crate) store: Arc<dyn ErasedStore>,
     namespace: String,
-    lease: Duration,
-    ttl: Duration,
-    on_store_error: OnStoreError,
+    pub(crate) lease: Duration,
+    pub(crate) ttl: Duration,
+    pub(crate) on_store_error: OnStoreError,
 }
 
 impl fmt::Debug for Dedup {

@@ -1,0 +1,196 @@
+//! [`Guard`]: the one path from an HTTP request to a delivery the handler may process.
+//!
+//! Every adapter (tower, axum, actix-web) and the CLI's receiver call [`Guard::admit`] (or
+//! [`Guard::admit_body`] for bodies that are not `Send`), which, in this order:
+//!
+//! 1. reads the body under the verifier's limit (a `Content-Length` over it is refused before a
+//!    byte is read, a chunked body is cut as soon as it passes the limit) within the read timeout;
+//! 2. verifies the signature and timestamp, then parses the typed event;
+//! 3. claims the delivery id when deduplicating (see [`crate::dedup`]);
+//! 4. logs any refusal at `warn` with its kind.
+//!
+//! The adapter then only translates: the [`Rejection`] into the framework's response, or the
+//! [`Admitted`] delivery into the handler's input, and the handler's status into
+//! [`ClaimHandle::finish`].
+
+use std::fmt;
+use std::future::Future;
+
+use bytes::Bytes;
+use http::Request;
+use http::request::Parts;
+use http_body::Body;
+
+use crate::body::{collect_body, collect_or_discard, content_length, read_timed_out};
+use crate::dedup::{Claim, ClaimHandle, Dedup, OnStoreError};
+use crate::delivery::Delivery;
+use crate::error::{ConfigError, VerifyError};
+use crate::headers::HeaderSource;
+use crate::provider::Provider;
+use crate::status::Rejection;
+use crate::verifier::Verifier;
+
+/// A verifier, and optionally a dedup policy: everything a receiver needs to admit a request.
+/// Cheap to clone (shared).
+pub struct Guard<P: Provider> {
+    verifier: Verifier<P>,
+    dedup: Option<Dedup>,
+}
+
+impl<P: Provider> Clone for Guard<P> {
+    fn clone(&self) -> Self {
+        Self { verifier: self.verifier.clone(), dedup: self.dedup.clone() }
+    }
+}
+
+impl<P: Provider> fmt::Debug for Guard<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard").field("verifier", &self.verifier).field("dedup", &self.dedup).finish()
+    }
+}
+
+impl<P: Provider> From<Verifier<P>> for Guard<P> {
+    fn from(verifier: Verifier<P>) -> Self {
+        Self::new(verifier)
+    }
+}
+
+/// A delivery that may be handed to the handler, with its claim when deduplicating.
+pub struct Admitted<E> {
+    /// The verified, parsed delivery.
+    pub delivery: Delivery<E>,
+    /// The claim on its id: finish it with the handler's status.
+    pub claim: Option<ClaimHandle>,
+}
+
+impl<E: crate::Event> fmt::Debug for Admitted<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admitted").field("delivery", &self.delivery).field("claim", &self.claim).finish()
+    }
+}
+
+impl<P: Provider> Guard<P> {
+    /// Verification only.
+    pub fn new(verifier: Verifier<P>) -> Self {
+        Self { verifier, dedup: None }
+    }
+
+    /// Adds deduplication.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::TtlShorterThanRetryWindow`] when the policy would forget a completed id
+    /// before the sender stops retrying it.
+    pub fn with_dedup(mut self, dedup: Dedup) -> Result<Self, ConfigError> {
+        let provider = self.verifier.provider();
+        let window = provider.retry_window();
+        if dedup.ttl < window {
+            return Err(ConfigError::TtlShorterThanRetryWindow {
+                provider: provider.name(),
+                ttl_secs: dedup.ttl.as_secs(),
+                window_secs: window.as_secs(),
+            });
+        }
+        self.dedup = Some(dedup);
+        Ok(self)
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier<P> {
+        &self.verifier
+    }
+
+    /// Whether this guard deduplicates.
+    pub fn deduplicates(&self) -> bool {
+        self.dedup.is_some()
+    }
+
+    /// Admits a request: reads its body under the limit within the read timeout, verifies it,
+    /// parses the event and claims its id. Returns the request's head with the delivery.
+    ///
+    /// A body refused as too large is read on and discarded in the background for a bounded time
+    /// and size (see [`crate::body`]), so a client that writes its whole body before reading gets
+    /// the 413 instead of a reset connection.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] to answer with (already logged): any row of the status table but the
+    /// handler's own.
+    pub async fn admit<B>(&self, request: Request<B>) -> Result<(Parts, Admitted<P::Event>), Rejection>
+    where
+        B: Body + Send + 'static,
+    {
+        let (parts, body) = request.into_parts();
+        let read = collect_or_discard(body, self.verifier.body_limit(), &parts.headers);
+        let body = self.read_within_timeout(read).await?;
+        let admitted = self.admit_read(&parts.headers, body).await?;
+        Ok((parts, admitted))
+    }
+
+    /// [`Guard::admit`] for a body that is not `Send` (actix-web's payload) and headers of any
+    /// kind. A body refused as too large is left to the server to drain.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guard::admit`].
+    pub async fn admit_body<H, B>(&self, headers: &H, body: B) -> Result<Admitted<P::Event>, Rejection>
+    where
+        H: HeaderSource + ?Sized,
+        B: Body,
+    {
+        let read = collect_body(body, self.verifier.body_limit(), content_length(headers));
+        let body = self.read_within_timeout(read).await?;
+        self.admit_read(headers, body).await
+    }
+
+    async fn read_within_timeout(
+        &self,
+        read: impl Future<Output = Result<Bytes, VerifyError>>,
+    ) -> Result<Bytes, Rejection> {
+        tokio::time::timeout(self.verifier.read_timeout(), read)
+            .await
+            .unwrap_or_else(|_elapsed| Err(read_timed_out()))
+            .map_err(|error| self.reject(Rejection::from(error)))
+    }
+
+    /// Verifies a body read whole, then claims.
+    async fn admit_read<H: HeaderSource + ?Sized>(
+        &self,
+        headers: &H,
+        body: Bytes,
+    ) -> Result<Admitted<P::Event>, Rejection> {
+        let delivery = self.verifier.verify(headers, body).map_err(|error| self.reject(Rejection::from(error)))?;
+        self.claim(delivery).await
+    }
+
+    /// Claims the delivery's id (when deduplicating): a duplicate of a completed delivery (200),
+    /// of one in flight (409), or an unreachable store (503, unless the policy fails open) is a
+    /// rejection.
+    async fn claim(&self, delivery: Delivery<P::Event>) -> Result<Admitted<P::Event>, Rejection> {
+        let Some(dedup) = &self.dedup else { return Ok(Admitted { delivery, claim: None }) };
+        let key = dedup.key(delivery.provider(), delivery.id());
+        match dedup.store.claim(&key, dedup.lease).await {
+            Ok(Claim::Acquired(token)) => {
+                let claim = ClaimHandle::new(std::sync::Arc::clone(&dedup.store), key, token, dedup.ttl);
+                Ok(Admitted { delivery, claim: Some(claim) })
+            }
+            Ok(Claim::Completed) => Err(self.reject(Rejection::duplicate_completed())),
+            Ok(Claim::InFlight { retry_after }) => Err(self.reject(Rejection::in_flight(retry_after))),
+            Err(error) => match dedup.on_store_error {
+                OnStoreError::FailClosed { retry_after } => {
+                    tracing::error!(%error, key, "dedup store failed: refusing the delivery (fail closed)");
+                    Err(self.reject(Rejection::store_unavailable(retry_after)))
+                }
+                OnStoreError::FailOpen => {
+                    tracing::warn!(%error, key, "dedup store failed: handling the delivery without dedup (fail open)");
+                    Ok(Admitted { delivery, claim: None })
+                }
+            },
+        }
+    }
+
+    fn reject(&self, rejection: Rejection) -> Rejection {
+        rejection.log(self.verifier.provider().name());
+        rejection
+    }
+}
