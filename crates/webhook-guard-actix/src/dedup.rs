@@ -7,7 +7,7 @@ use std::rc::Rc;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage};
 use futures_util::future::LocalBoxFuture;
-use webhook_guard::dedup::ClaimHandle;
+use webhook_guard::ClaimHandle;
 
 /// Where the extractor leaves the claim for the middleware; its presence in the request's
 /// extensions tells the extractor the middleware wraps the route.

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use webhook_guard::{Rejection, VerifyError};
 
 /// Why the [`Webhook`](crate::Webhook) extractor refused a delivery. It answers with the status,
-/// headers and JSON body the core's status table ([`webhook_guard::status`]) gives its
+/// headers and JSON body the core's status table ([`Rejection`](webhook_guard::Rejection)) gives its
 /// [`Rejection`]; this type only translates them into actix-web's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookError {
@@ -78,32 +78,56 @@ mod tests {
     use std::time::Duration;
 
     use actix_web::body::MessageBody;
-    use webhook_guard::body::{BodyCollector, read_failed, read_timed_out};
+    use bytes::Bytes;
+    use futures_util::stream;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
     use webhook_guard::providers::{AnyProvider, Botdog};
     use webhook_guard::testing::Signer;
-    use webhook_guard::{FixedClock, Verifier, VerifyErrorKind};
+    use webhook_guard::{FixedClock, Guard, RejectionKind, Verifier, VerifyErrorKind};
 
     use super::*;
 
     const NOW: i64 = 1_763_633_730;
     const SECRET: &str = "whsec_actix_test";
 
+    /// The refusal of a body read through the core's request path, as actix's payload is.
+    fn refused_body<S>(verifier: Verifier<Botdog>, body: S) -> (WebhookError, VerifyErrorKind)
+    where
+        S: futures_util::Stream<Item = Result<Frame<Bytes>, std::io::Error>>,
+    {
+        let guard = Guard::new(verifier);
+        let admitted =
+            actix_web::rt::System::new().block_on(guard.admit_body(&[("x", "y")][..], StreamBody::new(body)));
+        let rejection = admitted.unwrap_err();
+        let RejectionKind::Verify(kind) = rejection.kind() else { panic!("{rejection:?}") };
+        (WebhookError::from(rejection), kind)
+    }
+
     /// One error of every `VerifyErrorKind`, produced the way requests produce them, with the
     /// status the table gives it.
-    fn one_error_per_kind() -> Vec<(VerifyError, u16)> {
+    fn one_error_per_kind() -> Vec<((WebhookError, VerifyErrorKind), u16)> {
         let verifier = Verifier::builder(Botdog::new()).secret(SECRET).clock(FixedClock(NOW)).build().unwrap();
         let signer = Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[SECRET]).unwrap();
         let sign = |body: &[u8], t: i64| signer.sign_delivery(body, t, "", None).headers;
         let body = br#"{"id":"evt_1","eventType":"LEAD_PROFILE_VISITED","timestamp":"2026-11-20T10:15:30Z"}"#;
-        let verify = |headers: Vec<(String, String)>, body: &'static [u8]| verifier.verify(&headers, body).unwrap_err();
+        let verify = |headers: Vec<(String, String)>, body: &'static [u8]| {
+            let error = verifier.verify(&headers, body).unwrap_err();
+            let kind = error.kind();
+            (WebhookError::from(error), kind)
+        };
+        let small = Verifier::builder(Botdog::new()).secret(SECRET).body_limit(10).build().unwrap();
+        let eleven_bytes = stream::iter([Ok(Frame::data(Bytes::from_static(b"01234567890")))]);
+        let failing = stream::iter([Err(std::io::Error::other("connection reset"))]);
+        let stalled = Verifier::builder(Botdog::new()).secret(SECRET).read_timeout(Duration::from_millis(10));
         vec![
             (verify(vec![], body), 400),
             (verify(vec![("X-Webhook-Signature".into(), "s=zz".into())], body), 400),
             (verify(sign(b"other bytes", NOW), body), 401),
             (verify(sign(body, NOW - 301), body), 401),
-            (BodyCollector::new(10, Some(11)).unwrap_err(), 413),
-            (read_failed(), 400),
-            (read_timed_out(), 400),
+            (refused_body(small, eleven_bytes), 413),
+            (refused_body(verifier.clone(), failing), 400),
+            (refused_body(stalled.build().unwrap(), stream::pending()), 400),
             (verify(sign(b"not json", NOW), b"not json"), 422),
         ]
     }
@@ -124,11 +148,10 @@ mod tests {
     #[test]
     fn every_verify_error_kind_maps_to_its_status() {
         let mut kinds = HashSet::new();
-        for (error, status) in one_error_per_kind() {
-            let kind = error.kind();
+        for ((error, kind), status) in one_error_per_kind() {
             kinds.insert(kind);
             assert_eq!(kind.status().as_u16(), status, "{kind}: the core's table");
-            let response = assert_response(&WebhookError::from(error), status, kind.as_str());
+            let response = assert_response(&error, status, kind.as_str());
             assert!(response.headers().get("retry-after").is_none());
         }
         let all = [
@@ -145,8 +168,8 @@ mod tests {
 
     #[test]
     fn a_422_names_the_failing_path() {
-        let (error, _) = one_error_per_kind().pop().unwrap();
-        let body = WebhookError::from(error).error_response().into_body().try_into_bytes().unwrap();
+        let ((error, _), _) = one_error_per_kind().pop().unwrap();
+        let body = error.error_response().into_body().try_into_bytes().unwrap();
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["path"], "$");
     }
 

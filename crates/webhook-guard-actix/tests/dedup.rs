@@ -12,7 +12,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tokio::io::AsyncWriteExt;
-use webhook_guard::dedup::OnStoreError;
+use webhook_guard::OnStoreError;
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
 use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};

@@ -9,7 +9,6 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
-use webhook_guard::body::close_connection_after;
 use webhook_guard::{Delivery, Guard, Provider, Rejection, Verifier};
 use webhook_guard_tower::Delivered;
 
@@ -137,11 +136,7 @@ impl From<Rejection> for WebhookRejection {
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
         match self.0 {
-            Reason::Refused(rejection) => {
-                let mut response = rejection.to_response(Body::from);
-                close_connection_after(&rejection, &mut response);
-                response
-            }
+            Reason::Refused(rejection) => rejection.to_response(Body::from),
             Reason::NoLayer => (StatusCode::INTERNAL_SERVER_ERROR, NO_LAYER).into_response(),
         }
     }

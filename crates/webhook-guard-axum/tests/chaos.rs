@@ -7,8 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_guard::dedup::Claim;
-use webhook_guard::{Dedup, MemoryStore};
+use webhook_guard::{Claim, Dedup, DedupStore, MemoryStore};
 use webhook_guard_test_support::chaos;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,7 +18,7 @@ async fn ten_thousand_events_over_two_receivers_sharing_a_memory_store_are_each_
     // Every id is held as completed: no claim was left behind.
     for event in 0..chaos::EVENTS {
         let key = dedup().key("botdog", &chaos::id(event));
-        assert_eq!(store.claim_now(&key, Duration::from_secs(60)), Ok(Claim::Completed), "{key}");
+        assert_eq!(store.claim(&key, Duration::from_secs(60)).await, Ok(Claim::Completed), "{key}");
     }
     assert_eq!(store.evicted_live(), 0);
 }

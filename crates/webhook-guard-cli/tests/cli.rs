@@ -347,8 +347,8 @@ fn usage_errors_exit_2() {
 #[test]
 fn pollybot_body_only_signatures_need_the_opt_in() {
     use webhook_guard::Secret;
-    use webhook_guard::scheme::{Scheme, SignatureFormat};
     use webhook_guard::testing::{Signer, SigningKey};
+    use webhook_guard::{Scheme, SignatureFormat};
 
     let scheme = Scheme::hmac_sha256("X-Webhook-Signature", SignatureFormat::Single { prefix: "sha256=".to_owned() })
         .signed_content("{body}")

@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, FromRedisValue, Script, ToRedisArgs};
-use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, StoreError, clamp_duration};
+use webhook_guard::{Claim, ClaimToken, DedupStore, StoreError, clamp_duration};
 
 /// The default per-call timeout: 2 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -187,7 +187,7 @@ impl RedisStore {
 }
 
 /// Whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most
-/// [`MAX_DURATION`](webhook_guard::dedup::MAX_DURATION) (Redis refuses expiries that overflow its
+/// [`MAX_DURATION`](webhook_guard::MAX_DURATION) (Redis refuses expiries that overflow its
 /// clock).
 fn millis(duration: Duration) -> u64 {
     u64::try_from(clamp_duration(duration).as_millis()).unwrap_or(u64::MAX).max(1)

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use redis::Commands;
 use support::{RedisServer, delivery, guard};
-use webhook_guard::dedup::Dedup;
+use webhook_guard::Dedup;
 use webhook_guard_redis::{COMPLETED, RedisStore};
 
 const EVENTS: usize = 10_000;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use support::{CountingProxy, RedisServer, admit, delivery, guard};
 use webhook_guard::RejectionKind;
-use webhook_guard::dedup::{Dedup, DedupStore};
+use webhook_guard::{Dedup, DedupStore};
 use webhook_guard_redis::RedisStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

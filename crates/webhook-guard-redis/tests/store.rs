@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use redis::Commands;
 use support::RedisServer;
-use webhook_guard::dedup::{Claim, ClaimToken, DedupStore};
+use webhook_guard::{Claim, ClaimToken, DedupStore};
 use webhook_guard_redis::{COMPLETED, DEFAULT_TIMEOUT, RedisStore};
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -116,9 +116,13 @@ async fn the_completed_marker_is_never_a_token_and_extreme_durations_are_clamped
     let store = RedisStore::connect(&server.url()).await.unwrap();
     let token = acquire(&store, "k", LEASE).await;
     assert!(store.complete("k", &token, Duration::MAX).await.unwrap(), "a ttl past Redis's clock is clamped");
-    let marker = ClaimToken::from_string(COMPLETED.to_owned());
-    assert!(!store.release("k", &marker).await.unwrap());
-    assert!(!store.complete("k", &marker, TTL).await.unwrap());
+    // Tokens are 32 hex digits: none can be the completed marker, and no other token releases or
+    // completes a completed id.
+    assert!(token.as_str().len() == 32 && token.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_ne!(token.as_str(), COMPLETED);
+    let other = ClaimToken::random().unwrap();
+    assert!(!store.release("k", &other).await.unwrap());
+    assert!(!store.complete("k", &other, TTL).await.unwrap());
     assert_eq!(store.claim("k", LEASE).await.unwrap(), Claim::Completed);
 
     // A lease of `Duration::MAX` is clamped too: the id is in flight, and its holder completes it.

@@ -137,7 +137,7 @@ macro_rules! dedup_scenarios {
     () => {
         mod shared {
 
-            use webhook_guard::dedup::OnStoreError;
+            use webhook_guard::OnStoreError;
             use webhook_guard::{Dedup, MemoryStore};
             use $crate::UnreachableStore;
             use $crate::http_client::post;

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use webhook_guard::body::DISCARD_MAX_TIME;
+use webhook_guard::DISCARD_MAX_TIME;
 
 use crate::conformance::BotdogReceiver;
 use crate::http_client::{HttpResponse, read_response, send_complete};
@@ -16,7 +16,7 @@ use crate::http_client::{HttpResponse, read_response, send_complete};
 const OVERSIZED_BODY: usize = 3 * 1024 * 1024;
 
 /// The body of a client that does not stop: 64 MiB, sixteen times the most webhook-guard discards
-/// after a refusal ([`DISCARD_MAX_BYTES`](webhook_guard::body::DISCARD_MAX_BYTES)).
+/// after a refusal ([`DISCARD_MAX_BYTES`](webhook_guard::DISCARD_MAX_BYTES)).
 const ENDLESS_BODY: usize = 64 * 1024 * 1024;
 
 impl BotdogReceiver {

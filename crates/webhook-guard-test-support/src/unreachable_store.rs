@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use webhook_guard::dedup::{Claim, ClaimToken, DedupStore, StoreError};
+use webhook_guard::{Claim, ClaimToken, DedupStore, StoreError};
 
 /// A [`DedupStore`] whose every call fails with "connection refused": for testing the
 /// store-unavailable row (503 + `Retry-After`, or fail open) without stopping a real server.

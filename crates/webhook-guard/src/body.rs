@@ -35,14 +35,10 @@ use crate::headers::HeaderSource;
 mod discard;
 
 use self::discard::discard_in_background;
-pub use self::discard::{
-    DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, Discarded, close_connection_after, discard_body,
-};
-
-pub use crate::verifier::DEFAULT_READ_TIMEOUT;
+pub use self::discard::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME};
 
 /// Accumulates a body's chunks, refusing to grow past a limit.
-pub struct BodyCollector {
+pub(crate) struct BodyCollector {
     limit: usize,
     buffer: BytesMut,
 }
@@ -62,7 +58,7 @@ impl BodyCollector {
     ///
     /// [`BodyTooLarge`](crate::VerifyErrorKind::BodyTooLarge) when the declared `content_length`
     /// is already over the limit.
-    pub fn new(limit: usize, content_length: Option<u64>) -> Result<Self, VerifyError> {
+    pub(crate) fn new(limit: usize, content_length: Option<u64>) -> Result<Self, VerifyError> {
         let declared = content_length.map(|length| usize::try_from(length).unwrap_or(usize::MAX));
         if declared.is_some_and(|length| length > limit) {
             return Err(VerifyError::too_large(limit));
@@ -78,7 +74,7 @@ impl BodyCollector {
     ///
     /// [`BodyTooLarge`](crate::VerifyErrorKind::BodyTooLarge) when the body would pass the limit;
     /// the chunk is not kept.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), VerifyError> {
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<(), VerifyError> {
         if chunk.len() > self.limit - self.buffer.len() {
             return Err(VerifyError::too_large(self.limit));
         }
@@ -87,25 +83,25 @@ impl BodyCollector {
     }
 
     /// The whole body.
-    pub fn finish(self) -> Bytes {
+    pub(crate) fn finish(self) -> Bytes {
         self.buffer.freeze()
     }
 }
 
 /// The error for a body whose transport failed before its end (the client went away, the
 /// connection broke). Adapters that read bodies their own way use it; [`collect_body`] does.
-pub fn read_failed() -> VerifyError {
+pub(crate) fn read_failed() -> VerifyError {
     VerifyError::unreadable("the connection failed before the body's end")
 }
 
 /// The error for a body that was not fully received within the adapter's read timeout (a client
 /// trickling bytes holds a connection and a buffer; the timeout frees both).
-pub fn read_timed_out() -> VerifyError {
+pub(crate) fn read_timed_out() -> VerifyError {
     VerifyError::unreadable("the body was not received within the read timeout")
 }
 
 /// The `Content-Length` of a request, when present, single-valued and a number.
-pub fn content_length<H: HeaderSource + ?Sized>(headers: &H) -> Option<u64> {
+pub(crate) fn content_length<H: HeaderSource + ?Sized>(headers: &H) -> Option<u64> {
     let value = crate::headers::single_value(headers, &["content-length"]).ok()??;
     std::str::from_utf8(value).ok()?.trim().parse().ok()
 }
@@ -117,7 +113,7 @@ pub fn content_length<H: HeaderSource + ?Sized>(headers: &H) -> Option<u64> {
 /// [`BodyTooLarge`](crate::VerifyErrorKind::BodyTooLarge) as soon as the limit is passed (or the
 /// declared `content_length` is over it), [`BodyUnreadable`](crate::VerifyErrorKind::BodyUnreadable)
 /// when the body fails before its end.
-pub async fn collect_body<B>(body: B, limit: usize, content_length: Option<u64>) -> Result<Bytes, VerifyError>
+pub(crate) async fn collect_body<B>(body: B, limit: usize, content_length: Option<u64>) -> Result<Bytes, VerifyError>
 where
     B: Body,
 {
@@ -129,7 +125,7 @@ where
 /// as too large, reads and discards the rest of it in a background task ([`discard_body`]) while
 /// the caller answers 413, so that a client that writes its whole body before reading gets that
 /// answer (see the [module docs](self#after-a-refusal-reading-on-for-a-while-before-closing)).
-/// Answer such a refusal with `Connection: close` ([`close_connection_after`]).
+/// Such a refusal is answered with `Connection: close` ([`Rejection::ends_connection`]).
 ///
 /// A body refused by its declared length before a byte was read is not discarded when the client
 /// sent `Expect: 100-continue`: it is waiting for a `100 Continue` that reading would make hyper
@@ -139,7 +135,7 @@ where
 /// # Errors
 ///
 /// As [`collect_body`].
-pub fn collect_or_discard<B, H>(
+pub(crate) fn collect_or_discard<B, H>(
     body: B,
     limit: usize,
     headers: &H,
@@ -214,6 +210,15 @@ mod tests {
         assert_eq!(error.kind(), VerifyErrorKind::BodyTooLarge);
         assert!(BodyCollector::new(10, Some(10)).is_ok());
         assert!(BodyCollector::new(10, Some(u64::MAX)).is_err());
+    }
+
+    #[test]
+    fn debug_shows_sizes_never_body_bytes() {
+        // A secret-in-body delivery (Breakcold legacy) carries the shared secret in its body.
+        let mut collector = BodyCollector::new(64, None).unwrap();
+        collector.push(br#"{"secret":"wh_canary_4f9c2a"}"#).unwrap();
+        let debug = format!("{collector:?}");
+        assert_eq!(debug, "BodyCollector { limit: 64, len: 29 }");
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl VerifyErrorKind {
         }
     }
 
-    /// The HTTP status of this kind, from the status table (see [`crate::status`]).
+    /// The HTTP status of this kind, from the status table (see [`Rejection`](crate::Rejection)).
     pub const fn status(self) -> StatusCode {
         match self {
             Self::MissingSignature | Self::MalformedSignature | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
@@ -55,21 +55,6 @@ impl VerifyErrorKind {
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::InvalidPayload => StatusCode::UNPROCESSABLE_ENTITY,
         }
-    }
-
-    /// Parses the name produced by [`VerifyErrorKind::as_str`].
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::MissingSignature,
-            Self::MalformedSignature,
-            Self::SignatureMismatch,
-            Self::TimestampOutOfTolerance,
-            Self::BodyTooLarge,
-            Self::BodyUnreadable,
-            Self::InvalidPayload,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == name)
     }
 }
 
@@ -111,6 +96,7 @@ impl VerifyError {
         Self::new(VerifyErrorKind::BodyTooLarge, format!("body is larger than the limit of {limit} bytes"))
     }
 
+    #[cfg(feature = "guard")]
     pub(crate) fn unreadable(why: &str) -> Self {
         Self::new(VerifyErrorKind::BodyUnreadable, format!("the body could not be read: {why}"))
     }

@@ -36,22 +36,12 @@ impl Event for serde_json::Value {
 ///
 /// A [`PayloadError`] whose message is built from `T`'s schema (field names, expected types),
 /// never from the values in `body`.
-pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
+pub(crate) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| payload_error(error.path().to_string(), error.inner()))?;
     deserializer.end().map_err(|error| payload_error(".".to_owned(), &error))?;
     Ok(value)
-}
-
-/// Parses an already-parsed JSON value into `T`, naming the JSON path that failed. Used for the
-/// inner payloads of envelopes whose type is only known after the envelope was read.
-///
-/// # Errors
-///
-/// As [`from_json`].
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, PayloadError> {
-    serde_path_to_error::deserialize(value).map_err(|error| payload_error(error.path().to_string(), error.inner()))
 }
 
 /// Reads the top-level string field `field` of a JSON object, skipping every other value.
@@ -61,7 +51,7 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Pa
 /// # Errors
 ///
 /// When the body is not a JSON object, or the field is not a string (`null` included).
-pub fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
+pub(crate) fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let to_error = |error: serde_json::Error| {
         let path = if error.is_data() { field.to_owned() } else { ".".to_owned() };

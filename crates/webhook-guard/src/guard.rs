@@ -6,7 +6,7 @@
 //! 1. reads the body under the verifier's limit (a `Content-Length` over it is refused before a
 //!    byte is read, a chunked body is cut as soon as it passes the limit) within the read timeout;
 //! 2. verifies the signature and timestamp, then parses the typed event;
-//! 3. claims the delivery id when deduplicating (see [`crate::dedup`]);
+//! 3. claims the delivery id when deduplicating (see [`DedupStore`](crate::DedupStore));
 //! 4. logs any refusal at `warn` with its kind.
 //!
 //! The adapter then only translates: the [`Rejection`] into the framework's response, or the
@@ -109,8 +109,19 @@ impl<P: Provider> Guard<P> {
     /// parses the event and claims its id. Returns the request's head with the delivery.
     ///
     /// A body refused as too large is read on and discarded in the background for a bounded time
-    /// and size (see [`crate::body`]), so a client that writes its whole body before reading gets
-    /// the 413 instead of a reset connection.
+    /// and size, so a client that writes its whole body before reading gets the 413 instead of a
+    /// reset connection. Many clients (Python's `http.client`, most SDKs) write their whole
+    /// request before reading a byte of the response; a server that closes the connection while
+    /// such a client is still writing makes its kernel answer with a reset, and the client sees a
+    /// broken pipe. nginx answers the same problem with its "lingering close"
+    /// (<https://nginx.org/en/docs/http/ngx_http_core_module.html#lingering_close>): keep reading
+    /// and discarding for at most `lingering_time` (30 s) in all and `lingering_timeout` (5 s)
+    /// between reads, then close. This does the same with tighter bounds, since a webhook sender
+    /// is a server on a good network: at most [`DISCARD_MAX_BYTES`](crate::DISCARD_MAX_BYTES),
+    /// [`DISCARD_MAX_TIME`](crate::DISCARD_MAX_TIME) in all and
+    /// [`DISCARD_IDLE_TIMEOUT`](crate::DISCARD_IDLE_TIMEOUT) between reads, keeping nothing. The
+    /// rejection [ends the connection](Rejection::ends_connection). A client that sent
+    /// `Expect: 100-continue` is answered at once without reading its body.
     ///
     /// # Errors
     ///

@@ -1,56 +1,47 @@
 #![doc = include_str!("../README.md")]
-// Parts shared by the presets (layouts, the preset builder, JSON events) are unused when some
-// presets are compiled out; the default build (every preset) still reports dead code.
-#![cfg_attr(
-    not(all(
-        feature = "botdog",
-        feature = "pollybot",
-        feature = "breakcold",
-        feature = "breakcold-legacy",
-        feature = "standard",
-        feature = "github",
-        feature = "stripe",
-        feature = "slack",
-        feature = "shopify"
-    )),
-    allow(dead_code, unused_imports)
-)]
 
 #[cfg(feature = "guard")]
-pub mod body;
-pub mod clock;
+mod body;
+mod clock;
 #[cfg(feature = "guard")]
-pub mod dedup;
-pub mod delivery;
-pub mod delivery_id;
-pub mod error;
-pub mod event;
-pub mod explain;
+mod dedup;
+mod delivery;
+mod delivery_id;
+mod error;
+mod event;
+mod explain;
 #[cfg(feature = "guard")]
 mod guard;
-pub mod headers;
-pub mod provider;
+mod headers;
+mod provider;
 pub mod providers;
-pub mod scheme;
-pub mod secret;
-pub mod status;
+mod scheme;
+mod secret;
+mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod verifier;
+mod verifier;
 
+#[cfg(feature = "guard")]
+pub use body::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME};
 pub use clock::{Clock, FixedClock, SystemClock};
 #[cfg(feature = "guard")]
-pub use dedup::{Dedup, DedupStore, MemoryStore};
+pub use dedup::{
+    Claim, ClaimHandle, ClaimToken, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_TTL, Dedup, DedupStore, MAX_DURATION,
+    MemoryStore, OnStoreError, StoreError, clamp_duration,
+};
 pub use delivery::{Delivery, Verified};
-pub use delivery_id::body_digest_id;
+pub use delivery_id::MAX_ID_LEN;
 pub use error::{ConfigError, PayloadError, VerifyError, VerifyErrorKind};
 pub use event::{Event, UnknownEvent};
+pub use explain::Explanation;
 #[cfg(feature = "guard")]
 pub use guard::{Admitted, Guard};
 pub use headers::HeaderSource;
-pub use provider::Provider;
+pub use provider::{Provider, SentValue};
+pub use scheme::{Encoding, Scheme, SchemeBuilder, SignatureFormat, SignedContent};
 #[cfg(feature = "standard")]
 pub use secret::Ed25519PublicKey;
-pub use secret::{Key, Keyring, Secret};
-pub use status::{Rejection, RejectionKind};
+pub use secret::{Key, Keyring, Secret, SecretFormat};
+pub use status::{DUPLICATE_HEADER, MAX_RETRY_AFTER_SECS, Rejection, RejectionKind};
 pub use verifier::{DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT, DEFAULT_TOLERANCE, Verifier, VerifierBuilder};

@@ -96,7 +96,7 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// `None` or an empty id, the verifier uses `sha256:<hex of the body's SHA-256>`, which is
     /// stable across retries of the same bytes. Prefer an id covered by the signature over one in
     /// an unsigned header, and end an id derived from body fields with a digest of the body (see
-    /// [`crate::delivery_id`]).
+    /// [`MAX_ID_LEN`](crate::MAX_ID_LEN)).
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,
         headers: &H,

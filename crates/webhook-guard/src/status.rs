@@ -1,21 +1,5 @@
-//! The status table: the one mapping from outcomes to HTTP responses that every adapter uses.
-//!
-//! | outcome | status | note |
-//! |---|---|---|
-//! | delivered to the handler | handler's status | 2xx completes the dedup claim, anything else releases it |
-//! | signature header missing or malformed | 400 | `missing_signature`, `malformed_signature` |
-//! | no signature matched any secret | 401 | `signature_mismatch` |
-//! | timestamp outside tolerance | 401 | `timestamp_out_of_tolerance` |
-//! | body larger than the limit | 413 | `body_too_large`; decided while reading |
-//! | body not read to its end (client stopped, connection broke, read timeout) | 400 | `body_unreadable`; the sender retries |
-//! | verified, but a known event does not match its type | 422 | `invalid_payload`; the body names the failing path |
-//! | duplicate of a completed delivery | 200 | `duplicate`; handler not called; header `webhook-guard-duplicate: completed` |
-//! | duplicate of a delivery still in flight | 409 | `in_flight`; `Retry-After`; handler not called |
-//! | dedup store unreachable | 503 | `store_unavailable`; `Retry-After`; handler not called (fail closed) |
-//!
-//! Bodies are small JSON objects `{"error": "<kind>", "message": "…"}` (plus `"path"` for 422) built
-//! from [`VerifyError`] messages, which never contain secrets, MACs or body bytes. Every rejection
-//! is logged through `tracing` at `warn` with its kind by [`Rejection::log`].
+//! The status table ([`Rejection`]): the one mapping from outcomes to HTTP responses that every
+//! adapter uses.
 
 use std::fmt;
 use std::time::Duration;
@@ -69,7 +53,25 @@ impl RejectionKind {
     }
 }
 
-/// A delivery answered by webhook-guard itself: status, headers and a small JSON body.
+/// A delivery answered by webhook-guard itself: status, headers and a small JSON body, from the one
+/// status table every adapter uses:
+///
+/// | outcome | status | note |
+/// |---|---|---|
+/// | delivered to the handler | handler's status | 2xx completes the dedup claim, anything else releases it |
+/// | signature header missing or malformed | 400 | `missing_signature`, `malformed_signature` |
+/// | no signature matched any secret | 401 | `signature_mismatch` |
+/// | timestamp outside tolerance | 401 | `timestamp_out_of_tolerance` |
+/// | body larger than the limit | 413 | `body_too_large`; decided while reading |
+/// | body not read to its end (client stopped, connection broke, read timeout) | 400 | `body_unreadable`; the sender retries |
+/// | verified, but a known event does not match its type | 422 | `invalid_payload`; the body names the failing path |
+/// | duplicate of a completed delivery | 200 | `duplicate`; handler not called; header `webhook-guard-duplicate: completed` |
+/// | duplicate of a delivery still in flight | 409 | `in_flight`; `Retry-After`; handler not called |
+/// | dedup store unreachable | 503 | `store_unavailable`; `Retry-After`; handler not called (fail closed) |
+///
+/// Bodies are small JSON objects `{"error": "<kind>", "message": "…"}` (plus `"path"` for 422) built
+/// from [`VerifyError`] messages, which never contain secrets, MACs or body bytes. Every rejection
+/// is logged through `tracing` at `warn` with its kind by [`Rejection::log`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct Rejection {
     kind: RejectionKind,
@@ -161,11 +163,22 @@ impl Rejection {
         );
     }
 
-    /// The whole response, with a body built by `body`.
+    /// Whether the request's body was not read to its end (too large, or not received in time):
+    /// what is left of it on the connection is not the start of a next request, so the answer
+    /// should close the connection. [`Rejection::to_response`] then adds `Connection: close`.
+    pub fn ends_connection(&self) -> bool {
+        matches!(self.kind, RejectionKind::Verify(VerifyErrorKind::BodyTooLarge | VerifyErrorKind::BodyUnreadable))
+    }
+
+    /// The whole response, with a body built by `body`: the status, [`Rejection::headers`], and
+    /// `Connection: close` when the rejection [ends the connection](Rejection::ends_connection).
     pub fn to_response<B>(&self, body: impl FnOnce(Vec<u8>) -> B) -> http::Response<B> {
         let mut response = http::Response::new(body(self.body()));
         *response.status_mut() = self.status();
         response.headers_mut().extend(self.headers());
+        if self.ends_connection() {
+            response.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }
@@ -303,6 +316,24 @@ mod tests {
         assert_eq!(header(&rejection, "retry-after").as_deref(), Some("86400"));
         let rejection = Rejection::in_flight(Duration::from_secs(86_399) + Duration::from_millis(1));
         assert_eq!(header(&rejection, "retry-after").as_deref(), Some("86400"));
+    }
+
+    #[test]
+    fn only_answers_to_bodies_not_read_to_their_end_close_the_connection() {
+        let connection = |rejection: Rejection| {
+            assert_eq!(
+                rejection.ends_connection(),
+                rejection.to_response(|body| body).headers().contains_key("connection")
+            );
+            rejection.to_response(|body| body).headers().get(http::header::CONNECTION).cloned()
+        };
+        assert_eq!(connection(Rejection::from(VerifyError::too_large(10))).unwrap(), "close");
+        let unreadable = VerifyError::new(VerifyErrorKind::BodyUnreadable, "the body was not received in time");
+        assert_eq!(connection(Rejection::from(unreadable)).unwrap(), "close");
+        assert_eq!(connection(Rejection::from(VerifyError::mismatch())), None);
+        assert_eq!(connection(Rejection::duplicate_completed()), None);
+        // The header list (what actix-web sends) does not carry it: actix-web drains bodies itself.
+        assert!(Rejection::from(VerifyError::too_large(10)).headers().iter().all(|(name, _)| name != "connection"));
     }
 
     #[test]

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::StatusCode;
-use webhook_guard::dedup::{Claim, ClaimToken, Dedup, DedupStore, Guard, MemoryStore, OnStoreError, StoreError};
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
+use webhook_guard::{Claim, ClaimToken, Dedup, DedupStore, Guard, MemoryStore, OnStoreError, StoreError};
 use webhook_guard::{ConfigError, RejectionKind, Verifier};
 use webhook_guard_test_support::UnreachableStore;
 
@@ -32,10 +32,7 @@ fn delivery(id: &str) -> (Vec<(String, String)>, Bytes) {
     (signer.sign_delivery(body.as_bytes(), now(), "", None).headers, Bytes::from(body))
 }
 
-async fn admit_status(
-    guard: &Guard<Botdog>,
-    id: &str,
-) -> Result<Option<webhook_guard::dedup::ClaimHandle>, RejectionKind> {
+async fn admit_status(guard: &Guard<Botdog>, id: &str) -> Result<Option<webhook_guard::ClaimHandle>, RejectionKind> {
     let (headers, body) = delivery(id);
     match guard.admit_body(&headers, Full::new(body)).await {
         Ok(admitted) => Ok(admitted.claim),

@@ -8,9 +8,9 @@
 
 use http::StatusCode;
 use webhook_guard::providers::{AnyProvider, Custom, Github, Shopify, Slack, Standard, Stripe};
-use webhook_guard::scheme::{Scheme, SignatureFormat};
 use webhook_guard::testing::{Signer, fixtures};
 use webhook_guard::{ConfigError, FixedClock, Provider, Verifier, VerifyErrorKind};
+use webhook_guard::{Scheme, SignatureFormat};
 
 const NOW: i64 = 1_763_633_730;
 const BODY: &[u8] = br#"{"eventId":"evt_body","type":"thing.created"}"#;

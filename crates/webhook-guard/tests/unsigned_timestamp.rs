@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used)]
 
 use webhook_guard::providers::{Custom, Pollybot};
-use webhook_guard::scheme::{Scheme, SchemeBuilder, SignatureFormat};
 use webhook_guard::{ConfigError, FixedClock, Provider, Verifier};
+use webhook_guard::{Scheme, SchemeBuilder, SignatureFormat};
 
 const UNSIGNED_TIMESTAMP: ConfigError = ConfigError::InvalidScheme(
     "a timestamp is read but no signed layout includes `{t}`: it would not be authenticated",

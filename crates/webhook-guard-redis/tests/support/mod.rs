@@ -12,9 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use webhook_guard::dedup::{ClaimHandle, Dedup, Guard};
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
+use webhook_guard::{ClaimHandle, Dedup, Guard};
 use webhook_guard::{RejectionKind, Verifier};
 
 /// The `redis-server` binary: `$REDIS_SERVER`, or `redis-server` on the `PATH`.

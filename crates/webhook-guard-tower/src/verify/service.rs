@@ -3,11 +3,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::header::CONNECTION;
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
-use webhook_guard::body::close_connection_after;
 use webhook_guard::{Admitted, Guard, Provider};
 
 use super::delivered::Delivered;
@@ -77,7 +77,11 @@ where
                 Ok(admitted) => admitted,
                 Err(rejection) => {
                     let mut response = shared.on_rejection.clone().on_rejection(&rejection);
-                    close_connection_after(&rejection, &mut response);
+                    // Whatever the custom answer: the rest of an unread body must not be taken
+                    // for the next request on this connection.
+                    if rejection.ends_connection() {
+                        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                    }
                     return Ok(response);
                 }
             };

@@ -7,13 +7,9 @@ use std::time::Duration;
 use bytes::Buf;
 use http_body::Body;
 
-use crate::error::VerifyErrorKind;
-use crate::status::{Rejection, RejectionKind};
-
 /// At most this many bytes of a refused body are read and discarded, after the bytes read before
 /// the refusal: 4 MiB. Bodies up to 16 times the default limit (256 KiB) are read whole, so a
-/// sender of a few megabytes gets its 413; see the
-/// [module docs](super#after-a-refusal-reading-on-for-a-while-before-closing).
+/// sender of a few megabytes gets its 413; see [`Guard::admit`](crate::Guard::admit).
 pub const DISCARD_MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 /// For at most this long in all: 2 s (nginx's `lingering_time`). Enough for 4 MiB at 17 Mbit/s.
@@ -26,7 +22,7 @@ pub const DISCARD_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What [`discard_body`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Discarded {
+pub(crate) struct Discarded {
     /// The bytes read and dropped.
     pub bytes: u64,
     /// Whether the body was read to its end; `false` when a bound was reached or it failed.
@@ -40,7 +36,7 @@ pub struct Discarded {
 /// afterwards lets the server close the connection.
 ///
 /// Must run inside a Tokio runtime with its time driver enabled (as `#[tokio::main]` builds).
-pub async fn discard_body<B: Body>(body: B) -> Discarded {
+pub(crate) async fn discard_body<B: Body>(body: B) -> Discarded {
     let mut body = std::pin::pin!(body);
     let deadline = tokio::time::Instant::now() + DISCARD_MAX_TIME;
     let mut discarded = Discarded { bytes: 0, to_the_end: false };
@@ -67,16 +63,6 @@ pub async fn discard_body<B: Body>(body: B) -> Discarded {
     discarded
 }
 
-/// Marks the answer to a rejection to close its connection when the request's body was not read
-/// to its end (too large, or not received in time): what is left of it on the connection (or
-/// discarded by [`collect_or_discard`](super::collect_or_discard) for a while) is not the start of a next request. Other
-/// answers are left as they are.
-pub fn close_connection_after<B>(rejection: &Rejection, response: &mut http::Response<B>) {
-    if let RejectionKind::Verify(VerifyErrorKind::BodyTooLarge | VerifyErrorKind::BodyUnreadable) = rejection.kind() {
-        response.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
-    }
-}
-
 /// Runs [`discard_body`] on a task of the current Tokio runtime; without one, drops the body.
 pub(super) fn discard_in_background<B: Body + Send + 'static>(body: Pin<Box<B>>) {
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -92,8 +78,6 @@ pub(super) mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::VerifyError;
-    use crate::body::read_timed_out;
 
     /// A body of `frames` frames of `frame` (endless with `usize::MAX`), counting the bytes taken
     /// from it; with `gap`, each frame comes that long after the previous one.
@@ -162,21 +146,5 @@ pub(super) mod tests {
         assert!(!trickle.to_the_end && (15..=20).contains(&trickle.bytes), "{trickle:?}");
         let took = started.elapsed();
         assert!((DISCARD_MAX_TIME..DISCARD_MAX_TIME + Duration::from_millis(500)).contains(&took), "{took:?}");
-    }
-
-    #[test]
-    fn only_answers_to_bodies_not_read_to_their_end_close_the_connection() {
-        let answer = |error: VerifyError| {
-            let rejection = Rejection::from(error);
-            let mut response = rejection.to_response(|body| body);
-            close_connection_after(&rejection, &mut response);
-            response.headers().get(http::header::CONNECTION).cloned()
-        };
-        assert_eq!(answer(VerifyError::too_large(10)).unwrap(), "close");
-        assert_eq!(answer(read_timed_out()).unwrap(), "close");
-        assert_eq!(answer(VerifyError::mismatch()), None);
-        let mut response = Rejection::duplicate_completed().to_response(|body| body);
-        close_connection_after(&Rejection::duplicate_completed(), &mut response);
-        assert_eq!(response.headers().get(http::header::CONNECTION), None);
     }
 }

@@ -147,12 +147,12 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// The synchronous claim, shared by the trait's async one and the benchmark.
+    /// The synchronous claim behind the trait's async one.
     ///
     /// # Errors
     ///
     /// When the system's random source fails to draw a token.
-    pub fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+    pub(crate) fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let now = Instant::now();
         let mut entries = self.lock();
         entries.sweep(now);
@@ -180,7 +180,7 @@ impl MemoryStore {
     }
 
     /// The synchronous compare-and-set to completed.
-    pub fn complete_now(&self, key: &str, token: &ClaimToken, ttl: Duration) -> bool {
+    pub(crate) fn complete_now(&self, key: &str, token: &ClaimToken, ttl: Duration) -> bool {
         let now = Instant::now();
         let mut entries = self.lock();
         entries.sweep(now);
@@ -193,7 +193,7 @@ impl MemoryStore {
     }
 
     /// The synchronous compare-and-delete.
-    pub fn release_now(&self, key: &str, token: &ClaimToken) -> bool {
+    pub(crate) fn release_now(&self, key: &str, token: &ClaimToken) -> bool {
         let now = Instant::now();
         let mut entries = self.lock();
         entries.sweep(now);

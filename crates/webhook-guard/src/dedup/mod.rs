@@ -1,25 +1,4 @@
-//! Process each event once, lose none: the claim / complete / release protocol.
-//!
-//! Senders deliver at least once and retry until they see a 2xx (Botdog for ~31 minutes, Svix for
-//! ~27.5 hours), so a delivery id may only be marked done once the handler succeeded:
-//!
-//! 1. Verify first: an unauthenticated caller can never claim an id. The key is
-//!    `{namespace}:{provider}:{delivery id}`.
-//! 2. [`DedupStore::claim`] atomically: an absent key becomes in flight under a random token with a
-//!    lease ([`Claim::Acquired`]); a completed key answers [`Claim::Completed`]; a key in flight
-//!    under a live lease answers [`Claim::InFlight`] with the time left.
-//! 3. Run the handler. On a 2xx, [`DedupStore::complete`] keeps the id for `ttl` (which must cover
-//!    the sender's whole retry window); on anything else — an error status, a panic, the request
-//!    future dropped — [`DedupStore::release`] deletes the claim so the sender's retry can claim
-//!    again. Both are compare-and-set on the token: a holder whose lease expired can neither
-//!    complete nor release over a newer claim.
-//! 4. A crash releases nothing: the lease expires and the sender's next retry claims again.
-//!
-//! What this guarantees, and what it does not: an event is never lost to deduplication (an id is
-//! only kept after success) and is processed once while the store keeps its promises. It can be
-//! processed twice when a handler outlives its lease (another retry claims meanwhile), when the
-//! store loses a completed id (capacity eviction in [`MemoryStore`], a Redis failover), or when
-//! marking it completed fails after the handler succeeded.
+//! The deduplication protocol (see [`DedupStore`]), its policy ([`Dedup`]) and [`MemoryStore`].
 
 mod claim;
 mod memory;
@@ -30,7 +9,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::guard::{Admitted, Guard};
 pub use claim::ClaimHandle;
 pub use memory::{DEFAULT_CAPACITY, MemoryStore};
 
@@ -64,11 +42,6 @@ impl ClaimToken {
         Ok(Self(hex::encode(bytes)))
     }
 
-    /// A token from its text (stores that read tokens back).
-    pub fn from_string(token: String) -> Self {
-        Self(token)
-    }
-
     /// The token's text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -96,7 +69,29 @@ impl StoreError {
     }
 }
 
-/// Where delivery ids are kept. Implementations must make each operation atomic.
+/// Where delivery ids are kept: the claim / complete / release protocol that processes each event
+/// once and loses none. Implementations must make each operation atomic.
+///
+/// Senders deliver at least once and retry until they see a 2xx (Botdog for ~31 minutes, Svix for
+/// ~27.5 hours), so a delivery id may only be marked done once the handler succeeded:
+///
+/// 1. Verify first: an unauthenticated caller can never claim an id. The key is
+///    `{namespace}:{provider}:{delivery id}`.
+/// 2. [`DedupStore::claim`] atomically: an absent key becomes in flight under a random token with a
+///    lease ([`Claim::Acquired`]); a completed key answers [`Claim::Completed`]; a key in flight
+///    under a live lease answers [`Claim::InFlight`] with the time left.
+/// 3. Run the handler. On a 2xx, [`DedupStore::complete`] keeps the id for `ttl` (which must cover
+///    the sender's whole retry window); on anything else — an error status, a panic, the request
+///    future dropped — [`DedupStore::release`] deletes the claim so the sender's retry can claim
+///    again. Both are compare-and-set on the token: a holder whose lease expired can neither
+///    complete nor release over a newer claim.
+/// 4. A crash releases nothing: the lease expires and the sender's next retry claims again.
+///
+/// What this guarantees, and what it does not: an event is never lost to deduplication (an id is
+/// only kept after success) and is processed once while the store keeps its promises. It can be
+/// processed twice when a handler outlives its lease (another retry claims meanwhile), when the
+/// store loses a completed id (capacity eviction in [`MemoryStore`], a Redis failover), or when
+/// marking it completed fails after the handler succeeded.
 pub trait DedupStore: Send + Sync + 'static {
     /// Claims `key` for `lease` (see [`Claim`]).
     fn claim(&self, key: &str, lease: Duration) -> impl Future<Output = Result<Claim, StoreError>> + Send;
@@ -235,7 +230,7 @@ impl Dedup {
         self
     }
 
-    /// How long a completed id is kept. [`Guard::with_dedup`] refuses a ttl shorter than the
+    /// How long a completed id is kept. [`Guard::with_dedup`](crate::Guard::with_dedup) refuses a ttl shorter than the
     /// provider's retry window. Clamped to [`MAX_DURATION`].
     ///
     /// The store must be able to hold every id for this long: for [`MemoryStore`], a capacity of
@@ -254,20 +249,10 @@ impl Dedup {
     }
 
     /// The key of a delivery: `{namespace}:{provider}:{id}`, where an id longer than
-    /// [`MAX_ID_LEN`](crate::delivery_id::MAX_ID_LEN) bytes is replaced by
+    /// [`MAX_ID_LEN`](crate::MAX_ID_LEN) bytes is replaced by
     /// `sha256-id:<hex of its SHA-256>`, so no sender (nor a replay with a forged unsigned id
     /// header) can make a store keep arbitrarily long keys.
     pub fn key(&self, provider: &str, id: &str) -> String {
         format!("{}:{provider}:{}", self.namespace, crate::delivery_id::key_part(id))
-    }
-
-    /// The completed-id ttl.
-    pub fn ttl_value(&self) -> Duration {
-        self.ttl
-    }
-
-    /// The lease.
-    pub fn lease_value(&self) -> Duration {
-        self.lease
     }
 }

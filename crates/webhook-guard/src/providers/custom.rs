@@ -28,7 +28,7 @@ use crate::{PayloadError, Provider, Verified};
 ///
 /// ```
 /// use webhook_guard::providers::Custom;
-/// use webhook_guard::scheme::{Encoding, Scheme, SignatureFormat};
+/// use webhook_guard::{Encoding, Scheme, SignatureFormat};
 ///
 /// let scheme = Scheme::hmac_sha256("X-Acme-Signature", SignatureFormat::Single { prefix: "sha256=".into() })
 ///     .encoding(Encoding::Hex)

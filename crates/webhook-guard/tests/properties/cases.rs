@@ -6,11 +6,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use webhook_guard::Secret;
 use webhook_guard::providers::{AnyProvider, Pollybot};
-use webhook_guard::scheme::{Scheme, SignatureFormat};
-use webhook_guard::secret::Secret;
 use webhook_guard::testing::{SignedRequest, Signer, SigningKey};
 use webhook_guard::{DEFAULT_TOLERANCE, FixedClock, Verifier, VerifyError, VerifyErrorKind};
+use webhook_guard::{Scheme, SignatureFormat};
 
 /// The verifier's "now" (2025-11-20T10:15:30Z).
 pub(crate) const NOW: i64 = 1_763_633_730;
