@@ -10,7 +10,8 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    /// Exit status of a delivery that `verify` refused.
+    /// Exit status of a delivery that `verify` refused, of deliveries that `send` could not get
+    /// acknowledged, and of a receiver that stopped on an error.
     pub(crate) const REJECTED: u8 = 1;
     /// Exit status of a usage or configuration error, as clap uses for its own.
     pub(crate) const USAGE: u8 = 2;
@@ -23,6 +24,12 @@ impl Failure {
     /// A refused delivery (exit 1); `error` is the core's `VerifyError`, shown as `<kind>: <message>`.
     pub(crate) fn rejected(error: impl fmt::Display) -> Self {
         Self { code: Self::REJECTED, message: error.to_string() }
+    }
+
+    /// A command that ran but did not succeed (exit 1): deliveries not acknowledged, a server
+    /// that failed.
+    pub(crate) fn failed(message: impl fmt::Display) -> Self {
+        Self { code: Self::REJECTED, message: message.to_string() }
     }
 
     /// The exit status.

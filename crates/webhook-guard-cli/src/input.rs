@@ -5,7 +5,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use clap::{ArgMatches, Args};
-use webhook_guard::providers::AnyProvider;
+use webhook_guard::providers::{AnyProvider, Pollybot};
 
 use crate::failure::Failure;
 
@@ -36,6 +36,23 @@ impl KeyArgs {
     /// A usage failure for an unknown name (clap already refuses those; this is the core's word).
     pub(crate) fn provider(&self) -> Result<AnyProvider, Failure> {
         AnyProvider::from_name(&self.provider).map_err(Failure::usage)
+    }
+
+    /// The preset named by `--provider`, with `--accept-body-only` applied: Pollybot's docs
+    /// disagree on what is signed (the body and timestamp on the security page, the body alone
+    /// on the overview page), so accepting the body alone is the receiver's explicit choice.
+    ///
+    /// # Errors
+    ///
+    /// A usage failure when `accept_body_only` is asked of another sender.
+    pub(crate) fn provider_accepting_body_only(&self, accept_body_only: bool) -> Result<AnyProvider, Failure> {
+        match self.provider()? {
+            AnyProvider::Pollybot(_) if accept_body_only => Ok(AnyProvider::Pollybot(Pollybot::accepting_body_only())),
+            _ if accept_body_only => {
+                Err(Failure::usage(format!("--accept-body-only is for pollybot only, not {}", self.provider)))
+            }
+            provider => Ok(provider),
+        }
     }
 
     /// Every secret from `--secret` and `--secret-env`, in the order they were given: the order

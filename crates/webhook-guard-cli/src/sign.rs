@@ -98,7 +98,7 @@ fn fixture_body(provider: &AnyProvider, event_type: &str) -> Result<Vec<u8>, Fai
 const ID_RANDOM_LEN: usize = 24;
 
 /// A fresh delivery id: `msg_` and 24 base62 characters from the operating system's RNG.
-fn random_id() -> Result<String, Failure> {
+pub(crate) fn random_id() -> Result<String, Failure> {
     const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut id = String::from("msg_");
     let mut bytes = [0_u8; 64];

@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::{ArgMatches, Args};
-use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use webhook_guard::providers::{AnyEvent, AnyProvider, Pollybot};
-use webhook_guard::{Delivery, FixedClock, Verifier};
+use webhook_guard::providers::AnyProvider;
+use webhook_guard::{FixedClock, Verifier};
 
+use crate::event_line;
 use crate::failure::Failure;
 use crate::input::{self, KeyArgs};
 
@@ -55,21 +54,6 @@ pub(crate) struct VerifyArgs {
     pub(crate) accept_body_only: bool,
 }
 
-/// One accepted delivery, as printed: the envelope, then the typed event.
-#[derive(Debug, Serialize)]
-struct Accepted<'a> {
-    /// The sender's name.
-    provider: &'a str,
-    /// The id to deduplicate on.
-    id: &'a str,
-    /// The event's type as sent.
-    event_type: &'a str,
-    /// The signed timestamp in RFC 3339, when the scheme has one.
-    timestamp: Option<String>,
-    /// The typed event.
-    event: &'a AnyEvent,
-}
-
 /// Runs `verify`. `matches` are the subcommand's matches (for the order of secrets).
 ///
 /// # Errors
@@ -88,7 +72,7 @@ pub(crate) fn run(args: &VerifyArgs, matches: &ArgMatches) -> Result<(), Failure
     }
 
     let delivery = verifier.verify(&args.header, body).map_err(Failure::rejected)?;
-    let line = json_line(&delivery)?;
+    let line = event_line::json_line(&delivery).map_err(Failure::usage)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{line}")
         .and_then(|()| stdout.flush())
@@ -97,15 +81,7 @@ pub(crate) fn run(args: &VerifyArgs, matches: &ArgMatches) -> Result<(), Failure
 
 /// The verifier the arguments describe.
 fn build_verifier(args: &VerifyArgs, matches: &ArgMatches) -> Result<Verifier<AnyProvider>, Failure> {
-    // The option belongs to the Pollybot preset (its docs disagree on what is signed), whatever
-    // the provider is called.
-    let provider = match args.keys.provider()? {
-        AnyProvider::Pollybot(_) if args.accept_body_only => AnyProvider::Pollybot(Pollybot::accepting_body_only()),
-        _ if args.accept_body_only => {
-            return Err(Failure::usage(format!("--accept-body-only is for pollybot only, not {}", args.keys.provider)));
-        }
-        provider => provider,
-    };
+    let provider = args.keys.provider_accepting_body_only(args.accept_body_only)?;
     let secrets = args.keys.secrets(matches)?;
     let mut builder = Verifier::builder(provider);
     for secret in &secrets {
@@ -118,21 +94,4 @@ fn build_verifier(args: &VerifyArgs, matches: &ArgMatches) -> Result<Verifier<An
         builder = builder.clock(FixedClock(now));
     }
     builder.build().map_err(Failure::usage)
-}
-
-/// The JSON line printed for an accepted delivery.
-fn json_line(delivery: &Delivery<AnyEvent>) -> Result<String, Failure> {
-    let timestamp = delivery
-        .timestamp()
-        .map(|timestamp| timestamp.format(&Rfc3339))
-        .transpose()
-        .map_err(|error| Failure::usage(format!("cannot format the timestamp: {error}")))?;
-    let accepted = Accepted {
-        provider: delivery.provider(),
-        id: delivery.id(),
-        event_type: delivery.event_type(),
-        timestamp,
-        event: delivery.event(),
-    };
-    serde_json::to_string(&accepted).map_err(|error| Failure::usage(format!("cannot print the event: {error}")))
 }

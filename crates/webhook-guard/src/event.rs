@@ -37,6 +37,16 @@ impl Event for serde_json::Value {
 /// A [`PayloadError`] whose message is built from `T`'s schema (field names, expected types),
 /// never from the values in `body`.
 pub(crate) fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
+    // One plain pass on the success path; the path tracking (which wraps every value the
+    // deserializer visits) runs only to describe a failure, on a second pass over the same bytes.
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => from_json_tracking_path(body),
+    }
+}
+
+/// [`from_json`]'s error path: the same parse, tracking the JSON path to name where it failed.
+fn from_json_tracking_path<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| payload_error(error.path().to_string(), error.inner()))?;
@@ -57,17 +67,51 @@ pub(crate) fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<C
         let path = if error.is_data() { field.to_owned() } else { ".".to_owned() };
         payload_error(path, &error)
     };
-    let found = de::Deserializer::deserialize_map(&mut deserializer, PeekField { field }).map_err(to_error)?;
+    let found =
+        de::Deserializer::deserialize_map(&mut deserializer, PeekField { field, stop_at: None }).map_err(to_error)?;
     // Trailing bytes after the object make it not JSON, whatever a lenient reader would take.
     deserializer.end().map_err(to_error)?;
     Ok(found)
 }
 
-struct PeekField<'f> {
-    field: &'f str,
+/// Reads the top-level string field `field` of a JSON object, stopping at the field: the type
+/// field of a typed event, read to choose the type the body is then parsed into. What it leaves
+/// unread is checked by that parse, which refuses a second copy of the field (serde's derive
+/// refuses duplicate fields) and trailing bytes; an unknown type's body goes through
+/// [`UnknownEvent::parse_checked`], which reads it all. So a valid body costs one full pass,
+/// not two.
+///
+/// # Errors
+///
+/// As [`peek_str_field`], for what comes before the field.
+pub(crate) fn peek_type_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
+    let found = std::cell::Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let peek = PeekField { field, stop_at: Some(&found) };
+    match de::Deserializer::deserialize_map(&mut deserializer, peek) {
+        Ok(none) => {
+            deserializer.end().map_err(|error| payload_error(".".to_owned(), &error))?;
+            Ok(none)
+        }
+        // The visitor stops the parse with an error once the field is read: it is the only error
+        // after which `found` holds a value.
+        Err(error) => match found.take() {
+            Some(value) => Ok(Some(value)),
+            None => {
+                let path = if error.is_data() { field.to_owned() } else { ".".to_owned() };
+                Err(payload_error(path, &error))
+            }
+        },
+    }
 }
 
-impl<'de> Visitor<'de> for PeekField<'_> {
+struct PeekField<'f, 'de> {
+    field: &'f str,
+    /// Where to put the field's value and stop, instead of reading the whole object.
+    stop_at: Option<&'f std::cell::Cell<Option<Cow<'de, str>>>>,
+}
+
+impl<'de> Visitor<'de> for PeekField<'_, 'de> {
     type Value = Option<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -83,7 +127,12 @@ impl<'de> Visitor<'de> for PeekField<'_> {
                 if found.is_some() {
                     return Err(de::Error::custom(format_args!("duplicate field `{}`", self.field)));
                 }
-                found = Some(map.next_value::<CowStr<'de>>()?.0);
+                let value = map.next_value::<CowStr<'de>>()?.0;
+                if let Some(stop_at) = self.stop_at {
+                    stop_at.set(Some(value));
+                    return Err(de::Error::custom("stopped at the field"));
+                }
+                found = Some(value);
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -233,5 +282,13 @@ impl UnknownEvent {
     /// When `body` is not JSON.
     pub fn parse(event_type: impl Into<String>, body: &[u8]) -> Result<Self, PayloadError> {
         Ok(Self { event_type: event_type.into(), raw: from_json(body)? })
+    }
+
+    /// [`UnknownEvent::parse`] of a body whose type field was read by [`peek_type_field`]:
+    /// checks what that left unread, refusing a second copy of `type_field` (a JSON value keeps
+    /// the last copy of a key silently; which one the sender meant cannot be known).
+    pub(crate) fn parse_checked(event_type: &str, type_field: &str, body: &[u8]) -> Result<Self, PayloadError> {
+        peek_str_field(body, type_field)?;
+        Self::parse(event_type, body)
     }
 }

@@ -444,7 +444,7 @@ async fn store_failures(outputs: &mut Outputs, captured: &Captured) {
         Claim::Acquired(token) => token,
         other => panic!("{other:?}"),
     };
-    outputs.debug("Claim", &Claim::Acquired(token.clone()));
+    outputs.debug("Claim", &Claim::Acquired(token));
     outputs.debug("ClaimToken", &token);
     outputs.text("StoreError", StoreError::new("connection refused").to_string());
 }

@@ -48,7 +48,7 @@ impl ClaimHandle {
     pub async fn finish(mut self, status: StatusCode) {
         self.settled = true;
         let (store, key, token, ttl) =
-            (Arc::clone(&self.store), mem::take(&mut self.key), self.token.clone(), self.ttl);
+            (Arc::clone(&self.store), mem::take(&mut self.key), self.token, self.ttl);
         let settle = async move {
             if status.is_success() {
                 match store.complete(&key, &token, ttl).await {
@@ -90,7 +90,7 @@ impl Drop for ClaimHandle {
         }
         let store = Arc::clone(&self.store);
         let key = mem::take(&mut self.key);
-        let token = self.token.clone();
+        let token = self.token;
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move { release(&*store, &key, &token).await });

@@ -174,7 +174,7 @@ impl MemoryStore {
         // the random source.
         let token = ClaimToken::random()?;
         let until = deadline(now, lease);
-        entries.in_flight.insert(key.into(), InFlight { token: token.clone(), until });
+        entries.in_flight.insert(key.into(), InFlight { token, until });
         entries.evict_over_capacity(now);
         Ok(Claim::Acquired(token))
     }
@@ -187,8 +187,12 @@ impl MemoryStore {
         if !holds(&entries, key, token, now) {
             return false;
         }
-        entries.in_flight.remove(key);
-        entries.completed.insert(key.into(), deadline(now, ttl));
+        // The key moves from one list to the other: its allocation is reused, not copied.
+        let key = match entries.in_flight.remove_entry(key) {
+            Some((key, _)) => key,
+            None => key.into(),
+        };
+        entries.completed.insert(key, deadline(now, ttl));
         true
     }
 
@@ -314,6 +318,15 @@ mod tests {
         }
         assert!(store.len() <= 50, "{} entries", store.len());
         assert!(store.evicted_live() >= 1_900, "{} counted", store.evicted_live());
+    }
+
+    #[test]
+    fn tokens_are_32_hex_digits_and_never_repeat() {
+        let tokens: std::collections::HashSet<ClaimToken> =
+            (0..100_000).map(|_| ClaimToken::random().unwrap()).collect();
+        assert_eq!(tokens.len(), 100_000);
+        assert!(tokens.iter().all(|t| t.as_str().len() == 32 && t.as_str().bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(tokens.iter().all(|t| t.as_str() == t.as_str().to_ascii_lowercase()));
     }
 
     #[test]

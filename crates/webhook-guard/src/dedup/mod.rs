@@ -26,32 +26,54 @@ pub enum Claim {
     },
 }
 
-/// The proof of a claim: random, 128 bits, unique per claim.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ClaimToken(String);
+/// The proof of a claim: 128 bits as 32 lowercase hex digits, unique per claim and unpredictable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimToken([u8; 32]);
+
+/// Where tokens come from: a counter (unique within the process) run through SipHash under keys
+/// the standard library draws from the operating system once (unpredictable without them, and
+/// distinct across processes). A claim then costs two keyed hashes, not a system call: the
+/// random source is read once per process, not once per delivery.
+struct TokenSource {
+    keys: std::hash::RandomState,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+static TOKENS: std::sync::OnceLock<TokenSource> = std::sync::OnceLock::new();
 
 impl ClaimToken {
-    /// A fresh random token.
+    /// A fresh token.
     ///
     /// # Errors
     ///
-    /// When the operating system's random source fails.
+    /// None today; stores that draw tokens elsewhere may fail.
     pub fn random() -> Result<Self, StoreError> {
+        use std::hash::BuildHasher;
+        let source = TOKENS.get_or_init(|| TokenSource {
+            keys: std::hash::RandomState::new(),
+            counter: std::sync::atomic::AtomicU64::new(0),
+        });
+        let n = source.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (high, low) = (source.keys.hash_one((n, 0u8)), source.keys.hash_one((n, 1u8)));
         let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(|_| StoreError::new("the system random source failed"))?;
-        Ok(Self(hex::encode(bytes)))
+        bytes[..8].copy_from_slice(&high.to_be_bytes());
+        bytes[8..].copy_from_slice(&low.to_be_bytes());
+        let mut text = [0u8; 32];
+        // `hex` writes exactly 32 ASCII digits for 16 bytes: it cannot fail.
+        hex::encode_to_slice(bytes, &mut text).map_err(|_| StoreError::new("token encoding failed"))?;
+        Ok(Self(text))
     }
 
-    /// The token's text.
+    /// The token's text: 32 lowercase hex digits.
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl fmt::Debug for ClaimToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A token is not a secret, but only its holder needs it: show a prefix to tell claims apart.
-        write!(f, "ClaimToken({}…)", self.0.get(..8).unwrap_or(""))
+        write!(f, "ClaimToken({}…)", self.as_str().get(..8).unwrap_or(""))
     }
 }
 

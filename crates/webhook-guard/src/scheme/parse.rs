@@ -18,13 +18,59 @@ pub(crate) const MAX_ENTRIES: usize = 64;
 #[derive(Debug, Default)]
 pub(crate) struct Provided<'a> {
     /// Decoded HMAC-SHA256 signatures.
-    pub(crate) hmac: Vec<[u8; 32]>,
-    /// Decoded Ed25519 signatures.
-    pub(crate) ed25519: Vec<[u8; 64]>,
+    pub(crate) hmac: Decoded<32, 2>,
+    /// Decoded Ed25519 signatures (Standard Webhooks `v1a` only, so none inline: the material of
+    /// every other delivery stays small).
+    pub(crate) ed25519: Decoded<64, 0>,
     /// Entries of a supported kind that did not decode to the right length.
     pub(crate) undecodable: usize,
     /// The timestamp, when the format carries it (`t=`).
     pub(crate) timestamp: Option<&'a [u8]>,
+}
+
+/// Decoded signatures of one kind: the first `INLINE` (one, or two during a rotation, is what
+/// senders send) kept inline so that a delivery costs no allocation; any more in a `Vec`, up to
+/// [`MAX_ENTRIES`].
+#[derive(Debug)]
+pub(crate) struct Decoded<const LEN: usize, const INLINE: usize> {
+    inline: [[u8; LEN]; INLINE],
+    len: usize,
+    spilled: Vec<[u8; LEN]>,
+}
+
+impl<const LEN: usize, const INLINE: usize> Default for Decoded<LEN, INLINE> {
+    fn default() -> Self {
+        Self { inline: [[0; LEN]; INLINE], len: 0, spilled: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+impl<const LEN: usize, const INLINE: usize> PartialEq<Vec<[u8; LEN]>> for Decoded<LEN, INLINE> {
+    fn eq(&self, other: &Vec<[u8; LEN]>) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl<const LEN: usize, const INLINE: usize> Decoded<LEN, INLINE> {
+    pub(crate) fn push(&mut self, signature: [u8; LEN]) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = signature,
+            None => self.spilled.push(signature),
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8; LEN]> {
+        self.inline.iter().take(self.len).chain(&self.spilled)
+    }
 }
 
 /// Why a signature header could not be parsed. The messages name the structure, never the value.
@@ -139,6 +185,39 @@ fn push_hmac(provided: &mut Provided<'_>, encoded: &[u8], encoding: Encoding) {
     }
 }
 
+/// Hex (either case) of exactly `out.len()` bytes. A table lookup per digit, no branch on the
+/// digits' values: what the `hex` crate does per character, without its per-call error machinery
+/// (this runs once per signature per delivery).
+fn decode_hex(encoded: &[u8], out: &mut [u8]) -> Option<()> {
+    if encoded.len() != out.len() * 2 {
+        return None;
+    }
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(encoded.chunks_exact(2)) {
+        let (high, low) = (HEX_DIGITS[usize::from(pair[0])], HEX_DIGITS[usize::from(pair[1])]);
+        invalid |= (high | low) & 0x80;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    (invalid == 0).then_some(())
+}
+
+/// The value of each byte as a hex digit, or 0x80 for bytes that are not one.
+const HEX_DIGITS: [u8; 256] = {
+    let mut table = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
     let at = bytes.iter().position(|byte| *byte == separator)?;
     Some((&bytes[..at], &bytes[at + 1..]))
@@ -148,7 +227,7 @@ fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
 pub(crate) fn decode<const LEN: usize>(encoded: &[u8], encoding: Encoding) -> Option<[u8; LEN]> {
     let mut out = [0u8; LEN];
     match encoding {
-        Encoding::Hex => hex::decode_to_slice(encoded, &mut out).ok()?,
+        Encoding::Hex => decode_hex(encoded, &mut out)?,
         Encoding::Base64 => {
             // Exactly the padded length of LEN bytes, so the decoder can never write past `out`
             // and a shorter or longer signature is refused before decoding.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_str_field};
+use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
 
 /// The field Botdog names its event type in.
 const TYPE_FIELD: &str = "eventType";
@@ -149,12 +149,12 @@ macro_rules! botdog_events {
             /// known event does not match its type (the error names the JSON path, e.g.
             /// `contactEmails`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-                let event_type = peek_str_field(body, TYPE_FIELD)?.ok_or_else(|| {
+                let event_type = peek_type_field(body, TYPE_FIELD)?.ok_or_else(|| {
                     PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
                 })?;
                 Ok(match event_type.as_ref() {
                     $( $name => Self::$variant(from_json(body)?), )*
-                    other => Self::Unknown(UnknownEvent::parse(other, body)?),
+                    other => Self::Unknown(UnknownEvent::parse_checked(other, TYPE_FIELD, body)?),
                 })
             }
 
@@ -192,6 +192,24 @@ botdog_events! {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    /// The type field is read without reading the rest of the body; the rest is still checked.
+    #[test]
+    fn what_the_type_peek_leaves_unread_is_checked() {
+        let duplicate_known = r#"{"id":"e","eventType":"LEAD_MESSAGE_SENT","timestamp":"2026-11-20T10:15:30Z","eventType":"LEAD_MESSAGE_REPLIED"}"#;
+        assert!(BotdogEvent::parse(duplicate_known.as_bytes()).is_err(), "a second eventType is refused");
+        let duplicate_unknown = r#"{"eventType":"CAMPAIGN_X","id":"e","eventType":"CAMPAIGN_Y"}"#;
+        let error = BotdogEvent::parse(duplicate_unknown.as_bytes()).unwrap_err();
+        assert_eq!(error.path(), "eventType", "{error:?}");
+        for trailing in [
+            r#"{"eventType":"LEAD_MESSAGE_SENT","id":"e","timestamp":"2026-11-20T10:15:30Z"} x"#,
+            r#"{"eventType":"CAMPAIGN_X","id":"e"} x"#,
+            r#"{"eventType":"LEAD_MESSAGE_SENT","id":"e","timestamp":"2026-11-20T10:15:30Z""#,
+        ] {
+            let error = BotdogEvent::parse(trailing.as_bytes()).unwrap_err();
+            assert_eq!(error.path(), "$", "{trailing}: {error:?}");
+        }
+    }
 
     const REPLIED: &str = r#"{
         "id": "dlv_01", "timestamp": "2026-11-20T10:15:30.000Z",

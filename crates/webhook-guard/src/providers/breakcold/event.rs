@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_str_field};
+use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
 
 /// The field Breakcold names its event type in.
 const TYPE_FIELD: &str = "event";
@@ -229,12 +229,12 @@ macro_rules! breakcold_events {
             /// When the body is not a JSON object, `event` is missing or not a string, or a known
             /// event does not match its type (the error names the JSON path, e.g. `data.taskId`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-                let event = peek_str_field(body, TYPE_FIELD)?.ok_or_else(|| {
+                let event = peek_type_field(body, TYPE_FIELD)?.ok_or_else(|| {
                     PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
                 })?;
                 Ok(match event.as_ref() {
                     $( $name => Self::$variant(from_json(body)?), )*
-                    other => Self::Unknown(UnknownEvent::parse(other, body)?),
+                    other => Self::Unknown(UnknownEvent::parse_checked(other, TYPE_FIELD, body)?),
                 })
             }
 

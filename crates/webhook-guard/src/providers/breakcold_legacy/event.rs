@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_str_field};
+use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
 
 /// The field the legacy webhooks name their event type in.
 const TYPE_FIELD: &str = "event";
@@ -138,7 +138,7 @@ macro_rules! legacy_events {
             /// When the body is not a JSON object, `event` is missing or not a string, or a known
             /// event does not match its type (the error names the JSON path, e.g. `payload.id`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
-                let event = peek_str_field(body, TYPE_FIELD)?.ok_or_else(|| {
+                let event = peek_type_field(body, TYPE_FIELD)?.ok_or_else(|| {
                     PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
                 })?;
                 Ok(match event.as_ref() {
@@ -199,7 +199,7 @@ legacy_events! {
 
 /// An [`UnknownEvent`] whose raw JSON lacks the top-level `secret`.
 fn unknown_without_secret(event: &str, body: &[u8]) -> Result<UnknownEvent, PayloadError> {
-    let mut unknown = UnknownEvent::parse(event, body)?;
+    let mut unknown = UnknownEvent::parse_checked(event, TYPE_FIELD, body)?;
     if let Some(object) = unknown.raw.as_object_mut() {
         object.remove("secret");
     }
