@@ -1,5 +1,6 @@
 //! A Botdog receiver on axum. `WEBHOOK_SECRET=… ADDR=127.0.0.1:3000 cargo run -p axum-receiver`,
-//! then point Botdog at `POST /webhooks/botdog`. Each event is printed as one JSON line on stdout,
+//! then point Botdog at `POST /webhooks/botdog`; with `REDIS_URL=redis://…`, several instances
+//! share the ids they have processed. Each event is printed as one JSON line on stdout,
 //! once: duplicates are answered by the layer without reaching the handler.
 
 use std::io::Write;
@@ -10,6 +11,7 @@ use axum::routing::post;
 use webhook_guard::providers::Botdog;
 use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};
 use webhook_guard_axum::{Webhook, WebhookLayer};
+use webhook_guard_redis::RedisStore;
 
 /// Processes one verified delivery; a non-2xx answer makes Botdog retry it.
 async fn botdog(Webhook(delivery): Webhook<Botdog>) -> StatusCode {
@@ -42,7 +44,15 @@ async fn main() -> std::io::Result<()> {
         eprintln!("error: {error}");
         std::process::exit(2)
     });
-    let guard = Guard::new(verifier).with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?;
+    // One instance remembers ids in memory; several share them through Redis (`REDIS_URL`).
+    let dedup = match std::env::var("REDIS_URL") {
+        Ok(url) => Dedup::new(RedisStore::connect(&url).await.unwrap_or_else(|error| {
+            eprintln!("error: REDIS_URL: {error}");
+            std::process::exit(2)
+        })),
+        Err(_) => Dedup::new(MemoryStore::default()),
+    };
+    let guard = Guard::new(verifier).with_dedup(dedup).map_err(std::io::Error::other)?;
     let app = Router::new().route("/webhooks/botdog", post(botdog)).route_layer(WebhookLayer::new(guard));
     let listener = tokio::net::TcpListener::bind(std::env::var("ADDR").as_deref().unwrap_or("127.0.0.1:3000")).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
