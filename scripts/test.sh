@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's second command: every test of the workspace. The Redis tests start their own
+# The README's second command: every test of the workspace. The Redis and CLI tests start their own
 # redis-server on a free loopback port; this installs it when it is missing (as root, with apt),
 # and otherwise stops with the command to run. Nothing is skipped.
 set -euo pipefail

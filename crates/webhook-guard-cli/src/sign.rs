@@ -19,7 +19,11 @@ not printed: send the bytes you signed.
 
 breakcold-legacy has no signature header: its sender writes the secret into the body's `secret` \
 field. For it, sign prints the HTTP message form instead: the headers, an empty line, then the \
-body with the first secret written in, exactly as sent (no newline added after it).")]
+body with the first secret written in, exactly as sent (no newline added after it).
+
+Example:
+  webhook-guard sign --provider botdog --secret-env BOTDOG_SECRET --event LEAD_MESSAGE_REPLIED \\
+      --timestamp 1763633730")]
 pub(crate) struct SignArgs {
     /// The sender and its secrets.
     #[command(flatten)]

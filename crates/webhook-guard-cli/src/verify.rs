@@ -20,7 +20,11 @@ On success, exits 0 and prints one JSON line on stdout:
   {\"provider\":…,\"id\":…,\"event_type\":…,\"timestamp\":<RFC 3339 or null>,\"event\":{…}}
 When the delivery is refused, exits 1 and prints `error: <kind>: <message>` on stderr, where kind \
 is one of missing_signature, malformed_signature, signature_mismatch, timestamp_out_of_tolerance, \
-body_too_large, invalid_payload. Usage and configuration errors exit 2.")]
+body_too_large, invalid_payload. Usage and configuration errors exit 2.
+
+Example:
+  webhook-guard verify --provider botdog --secret-env BOTDOG_SECRET --body event.json \\
+      --header 'X-Webhook-Signature: t=1763633730,s=5f1c…' --now 1763633730 --explain")]
 pub(crate) struct VerifyArgs {
     /// The sender and its secrets.
     #[command(flatten)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use redis::Commands;
-use support::{RedisServer, delivery, guard};
+use support::{RedisInspect as _, RedisServer, delivery, guard};
 use webhook_guard::Dedup;
 use webhook_guard_redis::{COMPLETED, RedisStore};
 

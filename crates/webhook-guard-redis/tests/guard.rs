@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use support::{CountingProxy, RedisServer, admit, delivery, guard};
+use support::{CountingProxy, RedisInspect as _, RedisServer, admit, delivery, guard};
 use webhook_guard::RejectionKind;
 use webhook_guard::{Dedup, DedupStore};
 use webhook_guard_redis::RedisStore;

@@ -8,7 +8,7 @@
 mod support;
 
 use redis::Commands;
-use support::RedisServer;
+use support::{RedisInspect as _, RedisServer};
 use webhook_guard::Dedup;
 use webhook_guard_redis::{COMPLETED, RedisStore};
 use webhook_guard_test_support::chaos;

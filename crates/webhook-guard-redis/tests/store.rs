@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use redis::Commands;
-use support::RedisServer;
+use support::{RedisInspect as _, RedisServer};
 use webhook_guard::{Claim, ClaimToken, DedupStore};
 use webhook_guard_redis::{COMPLETED, DEFAULT_TIMEOUT, RedisStore};
 

@@ -18,6 +18,8 @@
 //! - `chaos` (feature `chaos`): 10,000 events with racing copies and a failing handler over two
 //!   axum receivers sharing one store.
 //! - [`UnreachableStore`]: a `DedupStore` that always fails, for the store-unavailable row.
+//! - [`redis_server`]: a real `redis-server` on a free loopback port, for the Redis store's and
+//!   the CLI's tests.
 //!
 //! What users and the CLI need at run time — the `Signer` and the payload fixtures — stays in
 //! `webhook_guard::testing`. The core's own in-`src` unit tests cannot use this crate (it depends
@@ -37,6 +39,7 @@ pub mod dedup_scenarios;
 mod hostile;
 pub mod http_client;
 pub mod process;
+pub mod redis_server;
 mod unreachable_store;
 
 pub use unreachable_store::UnreachableStore;

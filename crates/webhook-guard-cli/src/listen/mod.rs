@@ -64,6 +64,10 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "BYTES")]
     pub(crate) body_limit: Option<usize>,
 
+    /// Refuse (400 body_unreadable) a body not received whole within SECS (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub(crate) read_timeout: Duration,
+
     /// Share delivery ids through Redis, so several `listen` processes handle each event once
     /// [default: in memory, this process only].
     #[arg(long, value_name = "URL")]
@@ -167,6 +171,7 @@ fn build_verifier(args: &ListenArgs, matches: &ArgMatches) -> Result<Verifier<An
     if let Some(limit) = args.body_limit {
         builder = builder.body_limit(limit);
     }
+    builder = builder.read_timeout(args.read_timeout);
     builder.build().map_err(Failure::usage)
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod listener;
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 

@@ -1,14 +1,12 @@
-//! Test support: a real `redis-server` on a free loopback port, a proxy that counts the requests a
-//! client sends, and signed Botdog deliveries.
+//! Test support: a real `redis-server` on a free loopback port (from the test-support crate), a
+//! proxy that counts the requests a client sends, and signed Botdog deliveries.
 #![allow(dead_code, unreachable_pub)]
 
 use http_body_util::Full;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,133 +15,33 @@ use webhook_guard::testing::Signer;
 use webhook_guard::{ClaimHandle, Dedup, Guard};
 use webhook_guard::{RejectionKind, Verifier};
 
-/// The `redis-server` binary: `$REDIS_SERVER`, or `redis-server` on the `PATH`.
-fn binary() -> String {
-    std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned())
-}
+pub use webhook_guard_test_support::redis_server::RedisServer;
 
-/// A `redis-server` of our own (no persistence), killed on drop.
-#[derive(Debug)]
-pub struct RedisServer {
-    child: Option<Child>,
-    port: u16,
-}
-
-impl RedisServer {
-    /// Starts a server on a free loopback port.
-    pub fn start() -> Self {
-        for _ in 0..5 {
-            let port = free_port();
-            if let Some(child) = spawn_ready(port) {
-                return Self { child: Some(child), port };
-            }
-            // Another process took the port between our probe and the server's bind: try another.
-        }
-        panic!("redis-server did not start on a free loopback port after 5 tries");
-    }
-
-    /// The port it listens on.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// `redis://127.0.0.1:{port}/`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Kills the server (SIGKILL: no shutdown, as a crash) and waits for it to exit.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts a new, empty server on the same port.
-    pub fn restart(&mut self) {
-        self.kill();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(child) = spawn_ready(self.port) {
-                self.child = Some(child);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server could not restart on port {}", self.port);
-    }
-
+/// What these tests read from their server beside the store.
+pub trait RedisInspect {
     /// A plain (synchronous) connection, for inspecting the server beside the store.
-    pub fn connection(&self) -> redis::Connection {
+    fn connection(&self) -> redis::Connection;
+    /// A field of `INFO {section}`, e.g. `("commandstats", "cmdstat_evalsha")`.
+    fn info_field(&self, section: &str, field: &str) -> Option<String>;
+    /// How many times the server ran EVALSHA sent by a client.
+    fn evalsha_calls(&self) -> u64;
+}
+
+impl RedisInspect for RedisServer {
+    fn connection(&self) -> redis::Connection {
         redis::Client::open(self.url()).unwrap().get_connection().unwrap()
     }
 
-    /// A field of `INFO {section}`, e.g. `("commandstats", "cmdstat_evalsha")`.
-    pub fn info_field(&self, section: &str, field: &str) -> Option<String> {
+    fn info_field(&self, section: &str, field: &str) -> Option<String> {
         let info: String = redis::cmd("INFO").arg(section).query(&mut self.connection()).unwrap();
         info.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':')).map(str::to_owned)
     }
 
-    /// How many times the server ran EVALSHA sent by a client.
-    pub fn evalsha_calls(&self) -> u64 {
+    fn evalsha_calls(&self) -> u64 {
         self.info_field("commandstats", "cmdstat_evalsha")
             .and_then(|stats| stats.strip_prefix("calls=")?.split(',').next()?.parse().ok())
             .unwrap_or(0)
     }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// Spawns `redis-server` on `port` and waits until it answers PING; `None` if it exited (port taken).
-fn spawn_ready(port: u16) -> Option<Child> {
-    let mut child = Command::new(binary())
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| {
-            if error.kind() == ErrorKind::NotFound {
-                panic!(
-                    "`redis-server` is not installed: the webhook-guard-redis tests run against a real Redis \
-                     server that they start themselves. Install it with `apt-get install -y redis-server` \
-                     (Debian/Ubuntu; `brew install redis` on macOS), or point $REDIS_SERVER at the binary."
-                )
-            }
-            panic!("could not start `{}`: {error}", binary())
-        });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return None;
-        }
-        if ping(port) {
-            return Some(child);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("redis-server on port {port} did not answer PING within 10 s");
-}
-
-fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let mut reply = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }
 
 /// A TCP proxy to a Redis server that counts the requests (RESP arrays) clients send through it:
