@@ -68,6 +68,16 @@ impl BodyCollector {
         Ok(Self { limit, buffer: BytesMut::with_capacity(capacity) })
     }
 
+    /// Whether nothing was pushed yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.buffer.is_empty()
+    }
+
+    /// Refuses a chunk of `len` bytes that would take the body past the limit.
+    pub(crate) fn check_room(&self, len: usize) -> Result<(), VerifyError> {
+        if len > self.limit - self.buffer.len() { Err(VerifyError::too_large(self.limit)) } else { Ok(()) }
+    }
+
     /// Adds a chunk.
     ///
     /// # Errors
@@ -182,10 +192,24 @@ async fn collect_frames<B: Body + ?Sized>(
     mut body: Pin<&mut B>,
     mut collector: BodyCollector,
 ) -> Result<Bytes, VerifyError> {
+    // A body that arrives as one frame (a small body on one connection read, hyper's usual case)
+    // is kept as the frame's own bytes, not copied; a second frame starts the copy.
+    let mut only: Option<Bytes> = None;
     while let Some(frame) = body.frame().await {
         // The error's text is the transport's (it never holds body bytes) but is not needed.
         let frame = frame.map_err(|_| read_failed())?;
         if let Ok(mut data) = frame.into_data() {
+            if !data.has_remaining() {
+                continue;
+            }
+            if only.is_none() && collector.is_empty() {
+                collector.check_room(data.remaining())?;
+                only = Some(data.copy_to_bytes(data.remaining()));
+                continue;
+            }
+            if let Some(first) = only.take() {
+                collector.push(&first)?;
+            }
             while data.has_remaining() {
                 let chunk = data.chunk();
                 let len = chunk.len();
@@ -194,7 +218,7 @@ async fn collect_frames<B: Body + ?Sized>(
             }
         }
     }
-    Ok(collector.finish())
+    Ok(only.unwrap_or_else(|| collector.finish()))
 }
 
 #[cfg(test)]

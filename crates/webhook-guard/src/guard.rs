@@ -158,10 +158,17 @@ impl<P: Provider> Guard<P> {
         &self,
         read: impl Future<Output = Result<Bytes, VerifyError>>,
     ) -> Result<Bytes, Rejection> {
-        tokio::time::timeout(self.verifier.read_timeout(), read)
-            .await
-            .unwrap_or_else(|_elapsed| Err(read_timed_out()))
-            .map_err(|error| self.reject(Rejection::from(error)))
+        // Most bodies have fully arrived by the time the head is read: those need no timer. Only
+        // a body still on its way is raced against the read timeout.
+        let mut read = std::pin::pin!(read);
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
+        let read = match first {
+            std::task::Poll::Ready(read) => read,
+            std::task::Poll::Pending => tokio::time::timeout(self.verifier.read_timeout(), read)
+                .await
+                .unwrap_or_else(|_elapsed| Err(read_timed_out())),
+        };
+        read.map_err(|error| self.reject(Rejection::from(error)))
     }
 
     /// Verifies a body read whole, then claims.

@@ -43,12 +43,13 @@ impl ClaimHandle {
     /// Completes the claim on a 2xx `status`, releases it otherwise. Store failures are logged:
     /// after a success they can only cause a later duplicate, never a loss.
     ///
-    /// On a tokio runtime the store operation runs as its own task, so it finishes even if the
-    /// caller (a response future) is dropped while waiting for the store.
+    /// A store that answers at once (`MemoryStore`) is answered inline. One that has to wait (a
+    /// network round trip) is left to its own task on the tokio runtime, so the operation finishes
+    /// even if the caller (a response future) is dropped while waiting for the store: a task per
+    /// request only where a request waits.
     pub async fn finish(mut self, status: StatusCode) {
         self.settled = true;
-        let (store, key, token, ttl) =
-            (Arc::clone(&self.store), mem::take(&mut self.key), self.token, self.ttl);
+        let (store, key, token, ttl) = (Arc::clone(&self.store), mem::take(&mut self.key), self.token, self.ttl);
         let settle = async move {
             if status.is_success() {
                 match store.complete(&key, &token, ttl).await {
@@ -65,6 +66,11 @@ impl ClaimHandle {
                 release(&*store, &key, &token).await;
             }
         };
+        let mut settle = Box::pin(settle);
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(settle.as_mut().poll(cx))).await;
+        if first.is_ready() {
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let _ = runtime.spawn(settle).await;
