@@ -92,7 +92,7 @@ fn listen_refuses_bodies_over_the_limit_and_answers_handled_deliveries_exactly()
 fn exec_gets_the_event_line_on_stdin_and_the_delivery_in_its_environment() {
     let dir = temp_dir("exec-env");
     let script = format!(
-        "sh -c 'cat > {0}/\"$WEBHOOK_ID\".json; printf \"%s %s\" \"$WEBHOOK_PROVIDER\" \"$WEBHOOK_EVENT_TYPE\" > {0}/\"$WEBHOOK_ID\".env'",
+        "sh -c 'cat > {0}/\"$WEBHOOK_ID\".json; printf \"%s %s\" \"$WEBHOOK_PROVIDER\" \"$WEBHOOK_EVENT_TYPE\" > {0}/\"$WEBHOOK_ID\".env; echo said-by-the-command'",
         dir.display()
     );
     let listener = Listener::start(&["--provider", "botdog", "--secret", SECRET, "--exec", &script]);
@@ -102,6 +102,8 @@ fn exec_gets_the_event_line_on_stdin_and_the_delivery_in_its_environment() {
     // The command read exactly the printed line, newline-terminated.
     assert_eq!(std::fs::read_to_string(dir.join("evt_env.json")).unwrap(), format!("{}\n", stopped.stdout[0]));
     assert_eq!(std::fs::read_to_string(dir.join("evt_env.env")).unwrap(), "botdog LEAD_MESSAGE_SENT");
+    // The command's stdout goes to stderr: stdout carries only the JSON lines.
+    assert!(stopped.stderr.iter().any(|line| line == "said-by-the-command"), "{stopped:?}");
 }
 
 #[test]

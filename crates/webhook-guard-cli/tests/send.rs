@@ -72,13 +72,19 @@ fn copies_are_duplicates_and_forgeries_are_refused() {
     assert!(lines[1].ends_with("note.created  evt_1  duplicate: already handled"), "{lines:?}");
     assert!(lines[2].ends_with("duplicate: already handled"), "{lines:?}");
 
+    // A password in the url is not printed.
+    let with_password = listener.url.replace("http://", "http://user:pa55word@");
+    let sent = send("breakcold", "bc-secret", &with_password, &["--event", "note.created"]);
+    assert_eq!(sent.code, 0, "{sent:?}");
+    assert!(!sent.stdout_str().contains("pa55word") && sent.stdout_str().contains("user:***@"), "{sent:?}");
+
     let forged = send("breakcold", "another-secret", &listener.url, &["--event", "note.created"]);
     assert_eq!(forged.code, 1, "{forged:?}");
     assert!(forged.stdout_str().starts_with("401 Unauthorized "), "{forged:?}");
     assert!(forged.stdout_str().lines().next().unwrap().ends_with("signature_mismatch"), "{forged:?}");
     assert_eq!(forged.stderr, "error: 1 of 1 deliveries were not answered 2xx\n");
     assert!(!forged.stdout_str().contains("another-secret") && !forged.stderr.contains("another-secret"));
-    assert_eq!(listener.terminate().stdout.len(), 1);
+    assert_eq!(listener.terminate().stdout.len(), 2);
 }
 
 #[test]

@@ -85,6 +85,7 @@ pub(crate) struct ListenArgs {
 
     /// POST each verified body, unchanged, to URL with its Content-Type and
     /// X-Webhook-Guard-Provider, X-Webhook-Guard-Id and X-Webhook-Guard-Event-Type headers.
+    /// breakcold-legacy bodies carry the shared secret: forward them only inside your network.
     #[arg(long, value_name = "URL")]
     pub(crate) forward: Option<String>,
 

@@ -130,7 +130,7 @@ async fn handle(
     }
     drop(stdout);
     tracing::info!(provider, id, event_type, "delivery handled");
-    (StatusCode::OK, answer(StatusCode::OK, "", "handled"))
+    (StatusCode::OK, handled())
 }
 
 /// A failed handling: its status and answer.
@@ -138,14 +138,17 @@ fn failed(status: StatusCode, kind: &str, message: &str) -> (StatusCode, Respons
     (status, answer(status, kind, message))
 }
 
-/// A JSON answer: `{"error": kind, "message": …}`, or `{"status": "handled"}` for a success
-/// (empty `kind`).
+/// A refusal in the status table's shape: `{"error": kind, "message": …}`.
 fn answer(status: StatusCode, kind: &str, message: &str) -> Response<Full<Bytes>> {
-    let body = if kind.is_empty() {
-        serde_json::json!({ "status": message })
-    } else {
-        serde_json::json!({ "error": kind, "message": message })
-    };
+    json_response(status, &serde_json::json!({ "error": kind, "message": message }))
+}
+
+/// The answer to a handled delivery: 200 `{"status":"handled"}`.
+fn handled() -> Response<Full<Bytes>> {
+    json_response(StatusCode::OK, &serde_json::json!({ "status": "handled" }))
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

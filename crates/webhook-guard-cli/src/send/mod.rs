@@ -111,6 +111,18 @@ pub(crate) struct Target {
     pub(crate) signer: Signer,
 }
 
+impl Target {
+    /// The url as printed: a password in it is replaced by `***`.
+    pub(crate) fn shown_url(&self) -> reqwest::Url {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            // Only fails for urls that cannot have a password, which this one has.
+            let _ = url.set_password(Some("***"));
+        }
+        url
+    }
+}
+
 /// Runs `send`. `matches` are the subcommand's matches (for the order of secrets).
 ///
 /// # Errors
@@ -199,7 +211,7 @@ async fn send_once(target: Arc<Target>, events: Vec<Event>, concurrency: u32) ->
         acknowledged +=
             usize::from(joined.map_err(|error| Failure::failed(format!("a delivery task failed: {error}")))?);
     }
-    print_line(&format!("sent {total} deliveries to {}: {acknowledged} answered 2xx", target.url));
+    print_line(&format!("sent {total} deliveries to {}: {acknowledged} answered 2xx", target.shown_url()));
     if acknowledged == total {
         Ok(())
     } else {

@@ -182,7 +182,7 @@ fn report(target: &Target, options: &Options, seed: u64, events: &[Event], fates
     let lost: Vec<(&Event, &Fate)> = events.iter().zip(fates).filter(|(_, fate)| !fate.acknowledged).collect();
 
     let mut out = String::new();
-    let _ = writeln!(out, "\nsimulation report ({} at {}× speed, seed {seed}):", target.url, options.speed);
+    let _ = writeln!(out, "\nsimulation report ({} at {}× speed, seed {seed}):", target.shown_url(), options.speed);
     let _ = writeln!(out, "  events:              {}", events.len());
     let _ = writeln!(out, "  acknowledged:        {acknowledged}");
     let _ = writeln!(

@@ -93,8 +93,8 @@ impl Listener {
 
     /// Sends SIGTERM and waits (60 s at most) for the process to exit.
     pub fn terminate(mut self) -> Stopped {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
-        assert!(status.success(), "kill -TERM failed");
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("a pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
         let deadline = Instant::now() + Duration::from_secs(60);
         let code = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
