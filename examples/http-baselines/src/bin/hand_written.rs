@@ -70,7 +70,8 @@ async fn botdog(State(key): State<Arc<Hmac<Sha256>>>, headers: HeaderMap, body: 
     if !bool::from(expected.ct_eq(&signature)) {
         return StatusCode::UNAUTHORIZED;
     }
-    let fresh = std::str::from_utf8(t).ok().and_then(|t| t.parse::<i64>().ok()).is_some_and(|t| (now() - t).abs() <= 300);
+    let fresh =
+        std::str::from_utf8(t).ok().and_then(|t| t.parse::<i64>().ok()).is_some_and(|t| (now() - t).abs() <= 300);
     if !fresh {
         return StatusCode::UNAUTHORIZED;
     }
