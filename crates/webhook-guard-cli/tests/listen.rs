@@ -6,13 +6,12 @@
 
 mod support;
 
-use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::listener::{Listener, wait_until};
+use support::scripted_server::scripted_server;
 use support::{run, secret_for};
 use webhook_guard::providers::AnyProvider;
 use webhook_guard::testing::{Signer, fixture};
@@ -185,50 +184,9 @@ fn sigterm_lets_a_delivery_in_flight_finish_then_exits_0() {
     assert!(std::net::TcpStream::connect(addr).is_err(), "no longer accepting");
 }
 
-/// The requests a forward target received: each one's head and body.
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// A server for --forward: answers the statuses of `script` in turn (the last one from then on),
-/// recording each request's head and body.
-fn forward_target(script: Vec<u16>) -> (String, Received) {
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/internal/events", server.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (index, stream) in server.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = Vec::new();
-            let mut buffer = [0_u8; 4096];
-            let (head, body) = loop {
-                let read = stream.read(&mut buffer).unwrap();
-                request.extend_from_slice(&buffer[..read]);
-                let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                let head = String::from_utf8_lossy(&request[..end]).to_string();
-                let length: usize = head
-                    .lines()
-                    .find_map(|line| {
-                        line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                while request.len() < end + 4 + length {
-                    let read = stream.read(&mut buffer).unwrap();
-                    request.extend_from_slice(&buffer[..read]);
-                }
-                break (head, request[end + 4..end + 4 + length].to_vec());
-            };
-            record.lock().unwrap().push((head, body));
-            let status = script.get(index).or(script.last()).copied().unwrap();
-            let _ = stream
-                .write_all(format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes());
-        }
-    });
-    (url, seen)
-}
-
 #[test]
 fn forward_posts_the_verified_body_unchanged_and_a_failure_is_retried() {
-    let (url, seen) = forward_target(vec![500, 200]);
+    let (url, seen) = scripted_server(vec![500, 200], &[]);
     let listener = Listener::start(&["--provider", "botdog", "--secret", SECRET, "--forward", &url]);
     let (headers, body) = botdog_delivery("evt_forward", "LEAD_MESSAGE_REPLIED");
     let failed = post(listener.addr, "/", &headers, &body).unwrap();

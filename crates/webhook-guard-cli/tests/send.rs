@@ -12,6 +12,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use support::listener::Listener;
+use support::scripted_server::scripted_server;
 use support::{run, secret_for};
 use webhook_guard::providers::AnyProvider;
 use webhook_guard::testing::fixtures;
@@ -223,6 +224,23 @@ fn simulate_names_the_events_a_receiver_drops() {
     }
     let stopped = listener.terminate();
     assert_eq!(stopped.stdout.len(), 8, "each acknowledged event handled once");
+}
+
+#[test]
+fn simulated_svix_stops_retrying_an_endpoint_that_answers_410() {
+    let (url, received) = scripted_server(vec![410], &[]);
+    let simulated = send(
+        "standard",
+        secret_for("standard"),
+        &url,
+        &["--event", "call.completed", "--simulate", "--speed", "100000", "--duplicates", "0", "--redeliveries", "0"],
+    );
+    assert_eq!(simulated.code, 1, "{simulated:?}");
+    let report = simulated.stdout_str();
+    assert!(report.contains("attempt 1/8"), "{report}");
+    assert!(!report.contains("attempt 2/8"), "no retry after 410: {report}");
+    assert!(report.contains("after 1 attempts, last: 410 Gone"), "{report}");
+    assert_eq!(received.lock().unwrap().len(), 1);
 }
 
 #[test]

@@ -16,6 +16,8 @@ pub(crate) struct Answer {
     pub(crate) kind: Option<String>,
     /// The answer carried `webhook-guard-duplicate: completed`.
     pub(crate) duplicate: bool,
+    /// The answer's `Retry-After`, in seconds (RFC 9110 §10.2.3; an HTTP date is not read).
+    pub(crate) retry_after: Option<Duration>,
     /// From sending the request to the answer's end.
     pub(crate) latency: Duration,
 }
@@ -25,6 +27,11 @@ impl Answer {
     /// Breakcold: anything else is retried).
     pub(crate) fn acknowledged(&self) -> bool {
         self.outcome.as_ref().is_ok_and(StatusCode::is_success)
+    }
+
+    /// The status code, when there was an answer.
+    pub(crate) fn status(&self) -> Option<u16> {
+        self.outcome.as_ref().ok().map(StatusCode::as_u16)
     }
 }
 
@@ -64,16 +71,26 @@ pub(crate) async fn post(client: &reqwest::Client, url: &reqwest::Url, request: 
         let response = builder.body(request.body).send().await?;
         let status = response.status();
         let duplicate = response.headers().get(DUPLICATE_HEADER).is_some_and(|value| value == "completed");
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok()?.trim().parse().ok())
+            .map(Duration::from_secs);
         let body = response.bytes().await?;
         let kind = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|json| json.get("error")?.as_str().map(str::to_owned));
-        Ok::<_, reqwest::Error>((status, kind, duplicate))
+        Ok::<_, reqwest::Error>(Answer { outcome: Ok(status), kind, duplicate, retry_after, latency: Duration::ZERO })
     };
-    match answer.await {
-        Ok((status, kind, duplicate)) => Answer { outcome: Ok(status), kind, duplicate, latency: started.elapsed() },
-        Err(error) => Answer { outcome: Err(reason(&error)), kind: None, duplicate: false, latency: started.elapsed() },
-    }
+    let mut answer = answer.await.unwrap_or_else(|error| Answer {
+        outcome: Err(reason(&error)),
+        kind: None,
+        duplicate: false,
+        retry_after: None,
+        latency: Duration::ZERO,
+    });
+    answer.latency = started.elapsed();
+    answer
 }
 
 /// Why a request got no answer, in a few words, without the url.

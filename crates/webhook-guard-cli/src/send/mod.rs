@@ -31,8 +31,8 @@ every delivery (every event, with --simulate) was answered 2xx, 1 otherwise, 2 f
 --simulate delivers like the sender does: each event is retried on a non-2xx answer, a timeout or \
 a connection error, waiting as the sender's documentation says (botdog: 1, 2, 4, 8, 16 min; pollybot: \
 --retry-delay doubling, --max-retries times; breakcold: 5 s, 30 s; breakcold-legacy and github: no \
-retries; standard: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; slack: 0 s, 1 min, 5 min), divided by \
---speed. It also races duplicate copies of first attempts and redelivers acknowledged events, then \
+retries; standard: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, longer when a 429, 502 or 504 asks \
+with Retry-After, none after a 410; slack: 0 s, 1 min, 5 min), divided by --speed. It also races duplicate copies of first attempts and redelivers acknowledged events, then \
 reports events acknowledged, attempts, and the events never acknowledged.
 
 Examples:

@@ -133,8 +133,12 @@ pub(crate) async fn run(target: Arc<Target>, events: Vec<Event>, options: Option
 async fn deliver(run: &Run, event: &Event, race: bool, redeliver: bool, attempts_each: usize) -> Fate {
     let mut fate = Fate::default();
     for attempt in 1..=attempts_each {
-        if attempt > 1 {
-            run.wait(run.options.policy.waits[attempt - 2]).await;
+        if let Some(last) = &fate.last {
+            let policy = &run.options.policy;
+            if policy.gives_up(last.status()) {
+                break;
+            }
+            run.wait(policy.wait_before(attempt, last.status(), last.retry_after)).await;
         }
         let answer = if race && attempt == 1 {
             let (answer, copy) = tokio::join!(run.post(event), run.post(event));

@@ -1,8 +1,9 @@
 //! Running the real `webhook-guard` binary, and the library as an oracle for what it should print.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 pub mod listener;
+pub mod scripted_server;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
