@@ -84,6 +84,7 @@ pub(crate) fn peek_str_field<'a>(body: &'a [u8], field: &str) -> Result<Option<C
 /// # Errors
 ///
 /// As [`peek_str_field`], for what comes before the field.
+#[cfg(any(feature = "botdog", feature = "pollybot", feature = "breakcold", feature = "breakcold-legacy"))]
 pub(crate) fn peek_type_field<'a>(body: &'a [u8], field: &str) -> Result<Option<Cow<'a, str>>, PayloadError> {
     let found = std::cell::Cell::new(None);
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -287,6 +288,7 @@ impl UnknownEvent {
     /// [`UnknownEvent::parse`] of a body whose type field was read by [`peek_type_field`]:
     /// checks what that left unread, refusing a second copy of `type_field` (a JSON value keeps
     /// the last copy of a key silently; which one the sender meant cannot be known).
+    #[cfg(any(feature = "botdog", feature = "pollybot", feature = "breakcold", feature = "breakcold-legacy"))]
     pub(crate) fn parse_checked(event_type: &str, type_field: &str, body: &[u8]) -> Result<Self, PayloadError> {
         peek_str_field(body, type_field)?;
         Self::parse(event_type, body)

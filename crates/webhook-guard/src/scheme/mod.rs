@@ -25,16 +25,7 @@ mod template;
 
 pub(crate) use check::verify;
 // The parts of a preset's layouts: unused when only secret-in-body (Breakcold legacy) is built.
-#[cfg(any(
-    feature = "botdog",
-    feature = "pollybot",
-    feature = "breakcold",
-    feature = "standard",
-    feature = "github",
-    feature = "stripe",
-    feature = "slack",
-    feature = "shopify"
-))]
+#[cfg(feature = "signed-preset")]
 pub(crate) use template::Part;
 pub use template::SignedContent;
 
@@ -211,16 +202,7 @@ impl Scheme {
 
 /// A preset: the description of a known sender, infallible because its parts are fixed, and a
 /// constant (static strings only) so that a sender's facts can be written down as data.
-#[cfg(any(
-    feature = "botdog",
-    feature = "pollybot",
-    feature = "breakcold",
-    feature = "standard",
-    feature = "github",
-    feature = "stripe",
-    feature = "slack",
-    feature = "shopify"
-))]
+#[cfg(feature = "signed-preset")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Preset {
     pub(crate) signature: &'static [&'static str],
@@ -234,16 +216,7 @@ pub(crate) struct Preset {
 
 /// A [`SignatureFormat`] with static strings, for [`Preset`]. Each variant exists when a preset
 /// that uses it is built.
-#[cfg(any(
-    feature = "botdog",
-    feature = "pollybot",
-    feature = "breakcold",
-    feature = "standard",
-    feature = "github",
-    feature = "stripe",
-    feature = "slack",
-    feature = "shopify"
-))]
+#[cfg(feature = "signed-preset")]
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum PresetFormat {
     /// Pollybot, Breakcold, GitHub, Slack, Shopify.
@@ -263,16 +236,7 @@ pub(crate) enum PresetFormat {
     Versioned { hmac_version: &'static str, ed25519_version: Option<&'static str> },
 }
 
-#[cfg(any(
-    feature = "botdog",
-    feature = "pollybot",
-    feature = "breakcold",
-    feature = "standard",
-    feature = "github",
-    feature = "stripe",
-    feature = "slack",
-    feature = "shopify"
-))]
+#[cfg(feature = "signed-preset")]
 impl PresetFormat {
     fn to_format(self) -> SignatureFormat {
         match self {
@@ -298,16 +262,7 @@ impl PresetFormat {
     }
 }
 
-#[cfg(any(
-    feature = "botdog",
-    feature = "pollybot",
-    feature = "breakcold",
-    feature = "standard",
-    feature = "github",
-    feature = "stripe",
-    feature = "slack",
-    feature = "shopify"
-))]
+#[cfg(feature = "signed-preset")]
 impl Preset {
     pub(crate) fn build(&self) -> Scheme {
         let names = |list: &[&str]| list.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>();

@@ -67,16 +67,7 @@ impl SignedContent {
     }
 
     /// A layout from fixed parts (presets).
-    #[cfg(any(
-        feature = "botdog",
-        feature = "pollybot",
-        feature = "breakcold",
-        feature = "standard",
-        feature = "github",
-        feature = "stripe",
-        feature = "slack",
-        feature = "shopify"
-    ))]
+    #[cfg(feature = "signed-preset")]
     pub(crate) fn from_parts(parts: &[Part]) -> Self {
         let source = parts
             .iter()
