@@ -23,6 +23,10 @@ const SWEEP_PER_OPERATION: usize = 4;
 /// Claims in flight the store makes room for up front (it grows past it if need be).
 const IN_FLIGHT_RESERVED: usize = 4096;
 
+/// The most completed ids the store makes room for up front: a larger capacity (up to `u64::MAX`)
+/// is honoured by growing past it, never by reserving memory for it.
+const COMPLETED_RESERVED_MAX: usize = 4 << 20;
+
 /// A claim in flight.
 #[derive(Debug)]
 struct InFlight {
@@ -131,7 +135,7 @@ impl MemoryStore {
             // ids. Only the control bytes of an untouched table are resident (about 2 MB
             // for the default million ids); claims in flight are bounded by concurrency.
             in_flight: LinkedHashMap::with_capacity(capacity.min(IN_FLIGHT_RESERVED)),
-            completed: LinkedHashMap::with_capacity(capacity),
+            completed: LinkedHashMap::with_capacity(capacity.min(COMPLETED_RESERVED_MAX)),
             capacity,
             evicted_live: 0,
         };
@@ -329,6 +333,15 @@ mod tests {
         }
         assert!(store.len() <= 50, "{} entries", store.len());
         assert!(store.evicted_live() >= 1_900, "{} counted", store.evicted_live());
+    }
+
+    #[test]
+    fn any_capacity_builds_without_reserving_it() {
+        let store = MemoryStore::new(u64::MAX);
+        let token = acquired(store.claim_now("k", LEASE).unwrap());
+        assert!(store.complete_now("k", &token, TTL));
+        assert_eq!(store.len(), 1);
+        assert_eq!(MemoryStore::new(0).len(), 0);
     }
 
     #[test]
