@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::{Signer, fixture};
 
-use crate::http_client::{HttpResponse, post, send_complete, send_raw};
+use crate::http_client::{HttpResponse, chunked, post, send_complete, send_raw};
 
 /// A Botdog receiver under test: where it listens and the secret it was configured with.
 #[derive(Debug, Clone)]
@@ -180,12 +180,7 @@ impl BotdogReceiver {
         }
         request.push_str("\r\n");
         let mut request = request.into_bytes();
-        for chunk in body.chunks(64 * 1024) {
-            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-            request.extend_from_slice(chunk);
-            request.extend_from_slice(b"\r\n");
-        }
-        request.extend_from_slice(b"0\r\n\r\n");
+        request.extend_from_slice(&chunked(body));
         request
     }
 

@@ -49,12 +49,7 @@ impl BotdogReceiver {
             return request;
         }
         let mut request = self.keep_alive_head("Transfer-Encoding: chunked");
-        for chunk in body.chunks(64 * 1024) {
-            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-            request.extend_from_slice(chunk);
-            request.extend_from_slice(b"\r\n");
-        }
-        request.extend_from_slice(b"0\r\n\r\n");
+        request.extend_from_slice(&crate::http_client::chunked(body));
         request
     }
 

@@ -169,6 +169,19 @@ fn parse_head(raw: &[u8]) -> io::Result<(u16, Vec<(String, String)>)> {
     Ok((status, headers))
 }
 
+/// `body` in HTTP/1.1 chunked transfer coding (RFC 9112 §7.1), in chunks of 64 KiB, with the last
+/// (empty) chunk: what follows a `Transfer-Encoding: chunked` head.
+pub fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut coded = Vec::with_capacity(body.len() + body.len() / 1024 + 16);
+    for chunk in body.chunks(64 * 1024) {
+        coded.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        coded.extend_from_slice(chunk);
+        coded.extend_from_slice(b"\r\n");
+    }
+    coded.extend_from_slice(b"0\r\n\r\n");
+    coded
+}
+
 /// The body of a chunked message and how many bytes of `rest` it took, up to the empty line that
 /// ends it; `None` when incomplete or malformed.
 fn dechunk(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
@@ -192,6 +205,15 @@ fn dechunk(rest: &[u8]) -> Option<(Vec<u8>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_coding_round_trips_and_ends_with_the_last_chunk() {
+        let body: Vec<u8> = (0..200_000u32).map(|n| (n % 251) as u8).collect();
+        let coded = chunked(&body);
+        assert!(coded.starts_with(b"10000\r\n") && coded.ends_with(b"0\r\n\r\n"));
+        assert_eq!(dechunk(&coded), Some((body, coded.len())));
+        assert_eq!(chunked(b""), b"0\r\n\r\n");
+    }
 
     #[test]
     fn responses_are_parsed_plain_and_chunked() {

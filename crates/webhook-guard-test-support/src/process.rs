@@ -1,17 +1,19 @@
-//! Running a receiver binary (the example receivers) as a real process in tests.
+//! Running a receiver binary (the example receivers, `webhook-guard listen`) as a real process
+//! in tests.
 //!
-//! The process is started with `ADDR=127.0.0.1:0`, its bound address is read from the
-//! `listening on <addr>` line it logs on stderr, and every line it prints on stdout is collected,
-//! so a test can check that each handled delivery was printed exactly once.
+//! The process is told to bind a free port (`ADDR=127.0.0.1:0` for the examples, `--addr
+//! 127.0.0.1:0` for the CLI), where it listens is read from the `listening on <addr or url>` line
+//! it logs on stderr, and every line it prints on stdout and stderr is collected, so a test can
+//! check that each handled delivery was printed exactly once.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::conformance::Expected;
 
@@ -21,61 +23,139 @@ pub struct ReceiverProcess {
     child: Child,
     /// The address it listens on.
     pub addr: SocketAddr,
+    listening_on: String,
     stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
     readers: Vec<JoinHandle<()>>,
 }
 
+/// How a receiver process ended.
+#[derive(Debug)]
+pub struct Stopped {
+    /// Its exit code (`None` when a signal ended it).
+    pub code: Option<i32>,
+    /// Every line it printed on stdout.
+    pub stdout: Vec<String>,
+    /// Every line it printed on stderr.
+    pub stderr: Vec<String>,
+}
+
+/// Collects `pipe`'s lines into `into`; on stderr (`listening` given) also echoes them under
+/// `label` and sends the first `listening on` value.
+fn collect(
+    pipe: impl io::Read + Send + 'static,
+    into: Arc<Mutex<Vec<String>>>,
+    listening: Option<(mpsc::Sender<String>, String)>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Some((found, label)) = &listening {
+                if let Some(value) = line.split("listening on ").nth(1).and_then(|rest| rest.split_whitespace().next())
+                {
+                    let _ = found.send(value.to_owned());
+                }
+                eprintln!("[{label}] {line}");
+            }
+            into.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+        }
+    })
+}
+
+/// The socket address in a `listening on` value: `127.0.0.1:3000` or `http://127.0.0.1:3000/path`.
+fn socket_address(listening_on: &str) -> Option<SocketAddr> {
+    let authority = listening_on.strip_prefix("http://").unwrap_or(listening_on).split('/').next()?;
+    authority.parse().ok()
+}
+
 impl ReceiverProcess {
-    /// Starts `program` with `env` (plus `ADDR=127.0.0.1:0`) and waits up to 60 s for its
-    /// `listening on` line.
+    /// Starts the example receiver `program` with `env` (plus `ADDR=127.0.0.1:0`) and waits up to
+    /// 60 s for its `listening on` line.
     ///
     /// # Errors
     ///
     /// When it cannot start, exits, or never says where it listens.
     pub fn spawn(program: &str, env: &[(&str, &str)]) -> io::Result<Self> {
         let mut command = Command::new(program);
-        command.env("ADDR", "127.0.0.1:0").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn()?;
+        command.env("ADDR", "127.0.0.1:0").envs(env.iter().copied());
+        Self::spawn_command(command, "receiver")
+    }
+
+    /// Starts `command` (which must make the process bind a free port) with its standard streams
+    /// piped, echoes its stderr under `label`, and waits up to 60 s for its `listening on` line.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot start, exits, or never says where it listens (with what it logged).
+    pub fn spawn_command(mut command: Command, label: &str) -> io::Result<Self> {
+        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
         let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
             return Err(io::Error::other("no pipes"));
         };
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let collected = Arc::clone(&stdout);
-        let out_reader = std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                collected.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
-            }
-        });
+        let (stdout, stderr) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
         let (found, listening) = mpsc::channel();
-        let err_reader = std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on ").nth(1).and_then(|rest| rest.split_whitespace().next()) {
-                    let _ = found.send(addr.parse::<SocketAddr>().ok());
-                }
-                eprintln!("[receiver] {line}");
-            }
-        });
-        let addr = match listening.recv_timeout(Duration::from_secs(60)) {
-            Ok(Some(addr)) => addr,
-            _ => {
-                let _ = child.kill();
-                return Err(io::Error::other(format!("{program} never logged `listening on <addr>`")));
-            }
+        let readers = vec![
+            collect(out, Arc::clone(&stdout), None),
+            collect(err, Arc::clone(&stderr), Some((found, label.to_owned()))),
+        ];
+        let listening_on = listening.recv_timeout(Duration::from_secs(60)).ok();
+        let Some((listening_on, addr)) = listening_on.and_then(|on| socket_address(&on).map(|addr| (on, addr))) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let logged = stderr.lock().unwrap_or_else(PoisonError::into_inner).join("\n");
+            return Err(io::Error::other(format!("{label} never logged `listening on <addr>`:\n{logged}")));
         };
-        Ok(Self { child, addr, stdout, readers: vec![out_reader, err_reader] })
+        Ok(Self { child, addr, listening_on, stdout, stderr, readers })
+    }
+
+    /// What the process logged after `listening on` (an address, or the CLI's URL).
+    pub fn listening_on(&self) -> &str {
+        &self.listening_on
+    }
+
+    /// The lines printed on stdout so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops the process and returns every line it printed on stdout.
     pub fn stop(mut self) -> Vec<String> {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.finish(None).stdout
+    }
+
+    /// Sends SIGTERM, as an operator stopping it would, and waits (60 s at most) for it to exit.
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent or the process does not exit in time.
+    pub fn terminate(mut self) -> Stopped {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("a pid"));
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status.code();
+            }
+            assert!(Instant::now() < deadline, "the process did not exit within 60 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.finish(code)
+    }
+
+    /// Joins the readers of an exited process and takes what they collected.
+    fn finish(&mut self, code: Option<i32>) -> Stopped {
         for reader in self.readers.drain(..) {
             let _ = reader.join();
         }
-        std::mem::take(&mut *self.stdout.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        let take =
+            |lines: &Mutex<Vec<String>>| std::mem::take(&mut *lines.lock().unwrap_or_else(PoisonError::into_inner));
+        Stopped { code, stdout: take(&self.stdout), stderr: take(&self.stderr) }
     }
 }
 
