@@ -1,5 +1,6 @@
-//! Verification cost per preset, with and without typed parsing; and Botdog's verification beside
-//! its floors in the same run (raw HMAC by body size, raw SHA-256, raw HMAC + serde_json).
+//! Verification cost per preset, with and without typed parsing; Botdog's verification beside
+//! its floors in the same run (raw HMAC by body size, raw SHA-256, raw HMAC + serde_json); and
+//! the cost of a rotation: 1 vs 3 secrets in the verifier, 1 vs 3 signatures in the delivery.
 //!
 //! `cargo bench -p webhook-guard --features testing --bench verify`
 
@@ -127,5 +128,97 @@ fn against_floors(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_provider, against_floors);
+/// Secrets of a rotation that are no longer (or not yet) the sender's, for Botdog (raw strings)
+/// and Standard Webhooks (`whsec_`, 24 key bytes each).
+const OLD_BOTDOG: [&str; 2] = ["rotated-out-secret-1", "rotated-out-secret-2"];
+const OLD_STANDARD: [&str; 2] = ["whsec_cm90YXRlZC1vdXQta2V5LW51bWJlci0x", "whsec_cm90YXRlZC1vdXQta2V5LW51bWJlci0y"];
+
+/// Rotation, on a 1 KiB Botdog body and Standard Webhooks' `call.completed` fixture (1,106 B,
+/// as committed): a verifier with 1 secret vs 3 (the sender's last: the keyring tries its
+/// keys in the order they were added and computes every key's MAC whatever matched, so position
+/// changes nothing), and a delivery carrying 1 signature vs 3 (the valid one last: Botdog
+/// `t=…,s=…,s=…,s=…`, Standard Webhooks `v1,… v1,… v1,…`); beside raw HMAC once and three times.
+fn rotation(c: &mut Criterion) {
+    rotation_group(c, "botdog", AnyProvider::Botdog(Botdog::new()), OLD_BOTDOG, botdog_body(1024));
+    let standard = AnyProvider::from_name("standard").unwrap();
+    let fixture = fixtures("standard").iter().find(|fixture| fixture.event_type == "call.completed").unwrap();
+    rotation_group(c, "standard", standard, OLD_STANDARD, fixture.body.as_bytes().to_vec());
+}
+
+fn rotation_group(c: &mut Criterion, name: &str, provider: AnyProvider, old: [&str; 2], body: Vec<u8>) {
+    let secret = secret_for(name);
+    let three_secrets = [old[0], old[1], secret];
+    let signer = |secrets: &[&str]| Signer::for_provider(&provider, secrets).unwrap();
+    let verifier = |secrets: &[&str]| {
+        let builder = Verifier::builder(provider.clone()).clock(FixedClock(NOW));
+        secrets.iter().fold(builder, |builder, secret| builder.secret(secret)).build().unwrap()
+    };
+    let one_signature = signer(&[secret]).sign_delivery(&body, NOW, "msg_bench", None);
+    let three_signatures = signer(&three_secrets).sign_delivery(&body, NOW, "msg_bench", None);
+    let (one_secret, three_secret) = (verifier(&[secret]), verifier(&three_secrets));
+    let only_old = verifier(&old);
+
+    // The right key and signature are found where they sit, and nowhere else.
+    assert_eq!(one_secret.verify_signature(&one_signature.headers, &body).unwrap().key_index(), 0);
+    assert_eq!(three_secret.verify_signature(&one_signature.headers, &body).unwrap().key_index(), 2);
+    assert!(one_secret.verify_signature(&three_signatures.headers, &body).is_ok());
+    assert!(only_old.verify_signature(&one_signature.headers, &body).is_err());
+    let entries = |delivery: &webhook_guard::testing::SignedRequest| {
+        delivery.headers.iter().map(|(_, value)| value.matches("s=").count() + value.matches("v1,").count()).sum()
+    };
+    assert_eq!((entries(&one_signature), entries(&three_signatures)), (1, 3));
+
+    // The floor: prekeyed HMAC over what this sender signs, once (one key) and three times (what
+    // three keys cost at least).
+    let key = match &provider {
+        AnyProvider::Botdog(_) => secret.as_bytes().to_vec(),
+        _ => base64_decode(secret.strip_prefix("whsec_").unwrap()),
+    };
+    let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+    let t = NOW.to_string();
+    let signed_prefix = if name == "botdog" { format!("{t}.") } else { format!("msg_bench.{t}.") };
+    let floor = move |prekeyed: &Hmac<Sha256>, body: &[u8]| {
+        let mut mac = prekeyed.clone();
+        mac.update(signed_prefix.as_bytes());
+        mac.update(body);
+        <[u8; 32]>::from(mac.finalize().into_bytes())
+    };
+    assert!(
+        one_signature.headers.iter().any(|(_, value)| value.contains(&hex::encode(floor(&prekeyed, &body)))
+            || value.contains(&base64_encode(&floor(&prekeyed, &body)))),
+        "the floor computes the sender's MAC"
+    );
+
+    let mut group = c.benchmark_group(format!("{name}_rotation_{}B", body.len()));
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("raw_hmac", |b| b.iter(|| floor(&prekeyed, black_box(&body))));
+    group.bench_function("raw_hmac_x3", |b| {
+        b.iter(|| {
+            [floor(&prekeyed, black_box(&body)), floor(&prekeyed, black_box(&body)), floor(&prekeyed, black_box(&body))]
+        })
+    });
+    for (label, verifier, delivery) in [
+        ("1_secret_1_signature", &one_secret, &one_signature),
+        ("3_secrets_1_signature", &three_secret, &one_signature),
+        ("1_secret_3_signatures", &one_secret, &three_signatures),
+        ("3_secrets_3_signatures", &three_secret, &three_signatures),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter(|| verifier.verify_signature(black_box(&delivery.headers), black_box(&body)).unwrap());
+        });
+    }
+    group.finish();
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+criterion_group!(benches, per_provider, against_floors, rotation);
 criterion_main!(benches);
