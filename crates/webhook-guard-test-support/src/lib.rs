@@ -20,6 +20,9 @@
 //! - [`UnreachableStore`]: a `DedupStore` that always fails, for the store-unavailable row.
 //! - [`redis_server`]: a real `redis-server` on a free loopback port, for the Redis store's and
 //!   the CLI's tests.
+//! - [`postgres_server`]: a real PostgreSQL server (its own cluster in a temporary directory) on a
+//!   free loopback port, with a database per test, crash-like kills and restarts on the same data,
+//!   for the SQL store's tests.
 //!
 //! What users and the CLI need at run time — the `Signer` and the payload fixtures — stays in
 //! `webhook_guard::testing`. The core's own in-`src` unit tests cannot use this crate (it depends
@@ -38,6 +41,7 @@ pub mod conformance;
 pub mod dedup_scenarios;
 mod hostile;
 pub mod http_client;
+pub mod postgres_server;
 pub mod process;
 pub mod redis_server;
 mod unreachable_store;
