@@ -74,6 +74,12 @@ impl<P: Provider> FromRequest for Webhook<P> {
                 Ok(Admitted { delivery, claim }) => {
                     // `WebhookDedup` finishes the claim with the response's status; dropped, it releases.
                     if let Some(slot) = slot {
+                        if let Some(claim) = &claim {
+                            // For a handler that completes the claim in its own transaction
+                            // (webhook-guard-sql): it reads `request.extensions()` in its body, as
+                            // extractors all start before this future runs.
+                            request.extensions_mut().insert(claim.held());
+                        }
                         slot.0.set(claim);
                     }
                     Ok(Webhook(delivery))

@@ -1,7 +1,8 @@
 //! Deduplication over real HTTP: an actix-web server on a free loopback port with `WebhookDedup`
 //! and a `MemoryStore` (or a store that always fails), driven by the shared conformance client.
 //! The handler's behaviour is keyed by the delivery id's prefix: `fail_once_` answers 500 the
-//! first time, `panic_once_` panics the first time, `slow_` takes 2 s.
+//! first time, `panic_once_` panics the first time, `slow_` takes 2 s, `handed_over_` takes the
+//! claim over (from the request's extensions) and answers 204 without completing it.
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -10,12 +11,12 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::Condition;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpMessage as _, HttpRequest, HttpResponse, HttpServer, web};
 use tokio::io::AsyncWriteExt;
 use webhook_guard::OnStoreError;
 use webhook_guard::providers::{AnyProvider, Botdog};
 use webhook_guard::testing::Signer;
-use webhook_guard::{Dedup, Guard, MemoryStore, Verifier};
+use webhook_guard::{Dedup, Guard, HeldClaim, MemoryStore, Verifier};
 use webhook_guard_actix::{Webhook, WebhookConfig, WebhookDedup};
 use webhook_guard_test_support::UnreachableStore;
 use webhook_guard_test_support::conformance::{BotdogReceiver, Expected};
@@ -28,8 +29,16 @@ const SLOW: Duration = Duration::from_secs(2);
 /// Every call of the handler, in order (recorded before it fails, panics or sleeps).
 type Calls = web::Data<Mutex<Vec<Expected>>>;
 
-async fn handler(Webhook(delivery): Webhook<Botdog>, calls: Calls) -> HttpResponse {
+async fn handler(Webhook(delivery): Webhook<Botdog>, request: HttpRequest, calls: Calls) -> HttpResponse {
     let id = delivery.id().to_owned();
+    if id.starts_with("handed_over_") {
+        // As a transaction completing the claim would, then answering 204 without committing.
+        // Read in the body: extractors all start before the `Webhook` extractor's future puts it there.
+        let held = request.extensions().get::<HeldClaim>().cloned();
+        let held = held.expect("the extractor puts the claim in the request's extensions");
+        assert_eq!(held.key(), format!("webhook-guard:botdog:{id}"));
+        assert!(held.hand_over());
+    }
     let first = {
         let mut calls = calls.lock().unwrap();
         calls.push(Expected { id: id.clone(), event_type: delivery.event_type().to_owned() });
@@ -146,6 +155,22 @@ async fn a_failed_delivery_is_processed_on_its_retry() {
     let receiver = server.receiver.clone();
     blocking(move || receiver.check_failed_delivery_is_retried("actix")).await;
     assert_eq!(server.calls_of("fail_once_actix"), 2);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_claim_handed_over_and_never_completed_is_released_despite_the_2xx() {
+    let server = Server::start();
+    let receiver = server.receiver.clone();
+    let (first, retry) = blocking(move || {
+        let body = body("handed_over_1");
+        (receiver.send(&body, now(), SECRET), receiver.send(&body, now(), SECRET))
+    })
+    .await;
+    assert_handled(&first);
+    // Had the middleware completed the claim on the 204, the retry would be a 200 duplicate.
+    assert_handled(&retry);
+    assert_eq!(server.calls_of("handed_over_1"), 2);
     server.stop().await;
 }
 

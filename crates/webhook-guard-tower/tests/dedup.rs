@@ -71,3 +71,43 @@ async fn an_error_of_the_inner_service_releases_the_claim() {
     assert_handled(&retry);
     assert_eq!(server.calls_of("error_once_1"), 2);
 }
+
+/// A handler that takes the claim over (as a transaction completing it would) and answers 204
+/// without committing: the layer must release the claim, not complete it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_handed_over_and_never_completed_is_released_despite_the_2xx() {
+    let calls = Calls::default();
+    let handler_calls = Arc::clone(&calls);
+    let handler = service_fn(move |request: Request<Full<Bytes>>| {
+        let calls = Arc::clone(&handler_calls);
+        async move {
+            let delivery = request.extensions().get::<Delivered<Botdog>>().unwrap();
+            record(&calls, delivery.id(), delivery.event_type());
+            let held = request.extensions().get::<webhook_guard::HeldClaim>().expect("the layer puts the claim in");
+            assert_eq!(held.key(), format!("webhook-guard:botdog:{}", delivery.id()));
+            assert!(held.hand_over());
+            Ok::<_, io::Error>(Response::builder().status(204).body(Full::<Bytes>::default()).unwrap())
+        }
+    });
+    let service = WebhookLayer::new(guard(Dedup::new(MemoryStore::default()))).layer(handler);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    let server = Server::new(addr, calls);
+    let receiver = server.receiver.clone();
+    let (first, retry) = blocking(move || {
+        let body = body("handed_over_1");
+        (receiver.send(&body, now(), SECRET), receiver.send(&body, now(), SECRET))
+    })
+    .await;
+    assert_handled(&first);
+    // Had the layer completed the claim on the 204, the retry would be a 200 duplicate.
+    assert_handled(&retry);
+    assert_eq!(server.calls_of("handed_over_1"), 2);
+}

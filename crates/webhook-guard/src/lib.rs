@@ -27,8 +27,8 @@ pub use body::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME};
 pub use clock::{Clock, FixedClock, SystemClock};
 #[cfg(feature = "guard")]
 pub use dedup::{
-    Claim, ClaimHandle, ClaimToken, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_TTL, Dedup, DedupStore, MAX_DURATION,
-    MemoryStore, OnStoreError, StoreError, clamp_duration,
+    Claim, ClaimHandle, ClaimToken, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_TTL, Dedup, DedupStore, HeldClaim,
+    MAX_DURATION, MemoryStore, OnStoreError, StoreError, clamp_duration,
 };
 pub use delivery::{Delivery, Verified};
 pub use delivery_id::MAX_ID_LEN;

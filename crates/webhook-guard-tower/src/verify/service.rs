@@ -87,6 +87,10 @@ where
             };
             let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
             request.extensions_mut().insert(Delivered::<P>::new(delivery));
+            if let Some(claim) = &claim {
+                // For a handler that completes the claim in its own transaction (webhook-guard-sql).
+                request.extensions_mut().insert(claim.held());
+            }
             // `claim` lives in this future across the call: dropped unfinished (the inner service
             // panics, the client goes away) it releases the id in the background for the retry.
             let response = ready.call(request).await;

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use claim::ClaimHandle;
+pub use claim::{ClaimHandle, HeldClaim};
 pub use memory::{DEFAULT_CAPACITY, MemoryStore};
 
 /// The answer to a claim.
