@@ -22,25 +22,6 @@ pub(crate) struct Event {
     pub(crate) body: Vec<u8>,
 }
 
-/// Where a sender writes the event's own id in the body, as a JSON pointer; `None` for senders
-/// that send the id in a header only (Standard Webhooks' `webhook-id`, GitHub's
-/// `X-GitHub-Delivery`, Shopify's `X-Shopify-Webhook-Id`).
-///
-/// Botdog: "`id`: unique delivery id, use it to deduplicate retries". Breakcold: `eventId` in the
-/// envelope. Stripe: the event object's `id`. Slack: the Events API's `event_id`. Pollybot and
-/// Breakcold legacy send no id: receivers derive one from the lead (`data.id`, `payload.id`), so
-/// a fresh event gets a fresh lead id.
-fn body_id_pointer(provider: &AnyProvider) -> Option<&'static str> {
-    match provider {
-        AnyProvider::Botdog(_) | AnyProvider::Stripe(_) => Some("/id"),
-        AnyProvider::Pollybot(_) => Some("/data/id"),
-        AnyProvider::Breakcold(_) => Some("/eventId"),
-        AnyProvider::BreakcoldLegacy(_) => Some("/payload/id"),
-        AnyProvider::Slack(_) => Some("/event_id"),
-        _ => None,
-    }
-}
-
 /// What to send: `--event TYPE` (or `all`), or `--body FILE`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Source<'a> {
@@ -79,7 +60,9 @@ pub(crate) fn events(
             for fixture in selected_fixtures(provider, event_type)? {
                 for _ in 0..count {
                     let id = new_id()?;
-                    let body = with_id(provider, fixture.body, &id)?;
+                    let body = fixture
+                        .with_id(&id)
+                        .map_err(|error| Failure::usage(format!("a fixture is not JSON: {error}")))?;
                     events.push(Event { event_type: fixture.event_type.to_owned(), id, body });
                 }
             }
@@ -103,17 +86,6 @@ fn selected_fixtures(
     })
 }
 
-/// The fixture's body as the sender would send it for a new event with id `id`: compact JSON
-/// (senders do not pretty-print), the id written where the sender writes one.
-fn with_id(provider: &AnyProvider, body: &str, id: &str) -> Result<Vec<u8>, Failure> {
-    let mut value: serde_json::Value =
-        serde_json::from_str(body).map_err(|error| Failure::usage(format!("a fixture is not JSON: {error}")))?;
-    if let Some(slot) = body_id_pointer(provider).and_then(|pointer| value.pointer_mut(pointer)) {
-        *slot = serde_json::Value::from(id);
-    }
-    serde_json::to_vec(&value).map_err(|error| Failure::usage(format!("cannot write a fixture: {error}")))
-}
-
 /// Signs one attempt of `event` now: a fresh timestamp on every attempt, as senders re-sign each
 /// retry (Standard Webhooks: the timestamp changes on every attempt, the id does not).
 pub(crate) fn sign_attempt(signer: &Signer, event: &Event) -> SignedRequest {
@@ -131,8 +103,8 @@ mod tests {
             let events = events(&provider, Source::Fixture("all"), 2, None).unwrap();
             assert_eq!(events.len(), 2 * fixtures(name).len(), "{name}");
             assert_ne!(events[0].id, events[1].id, "{name}");
-            if let Some(pointer) = body_id_pointer(&provider) {
-                for event in &events {
+            for (event, fixture) in events.iter().zip(fixtures(name).iter().flat_map(|fixture| [fixture, fixture])) {
+                if let Some(pointer) = fixture.id_pointer() {
                     let body: serde_json::Value = serde_json::from_slice(&event.body).unwrap();
                     assert_eq!(body.pointer(pointer).and_then(|id| id.as_str()), Some(event.id.as_str()), "{name}");
                 }

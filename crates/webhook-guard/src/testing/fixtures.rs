@@ -24,6 +24,40 @@ impl Fixture {
     pub fn relative_path(&self) -> String {
         format!("{}/{}.json", self.provider, self.event_type.replace('/', "_"))
     }
+
+    /// Where the sender writes the event's own id in the body, as a JSON pointer; `None` for
+    /// senders that send the id in a header only (Standard Webhooks' `webhook-id`, GitHub's
+    /// `X-GitHub-Delivery`, Shopify's `X-Shopify-Webhook-Id`).
+    ///
+    /// Botdog: "`id`: unique delivery id, use it to deduplicate retries". Breakcold: `eventId` in
+    /// the envelope. Stripe: the event object's `id`. Slack: the Events API's `event_id`. Pollybot
+    /// and Breakcold legacy send no id: receivers derive one from the lead (`data.id`,
+    /// `payload.id`), so a new event gets a new lead id there.
+    pub fn id_pointer(&self) -> Option<&'static str> {
+        match self.provider {
+            "botdog" | "stripe" => Some("/id"),
+            "pollybot" => Some("/data/id"),
+            "breakcold" => Some("/eventId"),
+            "breakcold-legacy" => Some("/payload/id"),
+            "slack" => Some("/event_id"),
+            _ => None,
+        }
+    }
+
+    /// The body as the sender would send it for a new event with id `id`: compact JSON (senders
+    /// do not pretty-print), `id` written at [`id_pointer`](Self::id_pointer) (the body is
+    /// unchanged but compacted for senders that carry the id in a header).
+    ///
+    /// # Errors
+    ///
+    /// When the fixture is not JSON (every fixture of this crate is; a test checks it).
+    pub fn with_id(&self, id: &str) -> Result<Vec<u8>, serde_json::Error> {
+        let mut value: serde_json::Value = serde_json::from_str(self.body)?;
+        if let Some(slot) = self.id_pointer().and_then(|pointer| value.pointer_mut(pointer)) {
+            *slot = serde_json::Value::from(id);
+        }
+        serde_json::to_vec(&value)
+    }
 }
 
 /// Builds one provider's `&[Fixture]` table; an entry is `"event type"`, or
@@ -164,4 +198,28 @@ pub fn fixture(provider: &str, event_type: &str) -> Option<&'static Fixture> {
 /// Every fixture of every provider.
 pub fn all_fixtures() -> impl Iterator<Item = &'static Fixture> {
     ALL.iter().flat_map(|(_, table)| table.iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_event_carries_its_id_where_the_sender_writes_it() {
+        let mut with_pointer = 0;
+        for fixture in all_fixtures() {
+            let body: serde_json::Value = serde_json::from_slice(&fixture.with_id("evt_new_1").unwrap()).unwrap();
+            let original: serde_json::Value = serde_json::from_str(fixture.body).unwrap();
+            match fixture.id_pointer() {
+                Some(pointer) => {
+                    // The field exists in the fixture: a missing one would silently keep the old id.
+                    assert!(original.pointer(pointer).is_some(), "{}: no {pointer}", fixture.relative_path());
+                    assert_eq!(body.pointer(pointer), Some(&serde_json::Value::from("evt_new_1")));
+                    with_pointer += 1;
+                }
+                None => assert_eq!(body, original, "{}", fixture.relative_path()),
+            }
+        }
+        assert!(with_pointer >= 10, "{with_pointer} fixtures carry an id in the body");
+    }
 }
