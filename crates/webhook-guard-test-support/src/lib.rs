@@ -17,6 +17,10 @@
 //!   tower layer passes, as the [`dedup_scenarios!`](macro@dedup_scenarios) macro.
 //! - `chaos` (feature `chaos`): 10,000 events with racing copies and a failing handler over two
 //!   axum receivers sharing one store.
+//! - [`store_protocol`](mod@store_protocol): the `DedupStore` protocol's rules (claim, complete,
+//!   release, leases, ttls, tokens, keys, concurrent claims), one async check each, run against
+//!   every store — `MemoryStore`, the Redis store, the SQL stores — as the
+//!   [`store_protocol_suite!`](macro@store_protocol_suite) macro.
 //! - [`UnreachableStore`]: a `DedupStore` that always fails, for the store-unavailable row.
 //! - [`redis_server`]: a real `redis-server` on a free loopback port, for the Redis store's and
 //!   the CLI's tests.
@@ -44,6 +48,7 @@ pub mod http_client;
 pub mod postgres_server;
 pub mod process;
 pub mod redis_server;
+pub mod store_protocol;
 mod unreachable_store;
 
 pub use unreachable_store::UnreachableStore;

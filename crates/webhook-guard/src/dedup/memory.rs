@@ -259,6 +259,8 @@ impl DedupStore for MemoryStore {
     }
 }
 
+// The protocol's rules (claim, complete, release, leases, ttls, clamping, concurrent claims) are
+// checked as every store's are, in tests/store_protocol.rs; here, what is MemoryStore's own.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,57 +273,6 @@ mod tests {
             Claim::Acquired(token) => token,
             other => panic!("expected Acquired, got {other:?}"),
         }
-    }
-
-    #[test]
-    fn claim_complete_then_duplicates_are_completed() {
-        let store = MemoryStore::new(100);
-        let token = acquired(store.claim_now("k", LEASE).unwrap());
-        assert!(
-            matches!(store.claim_now("k", LEASE).unwrap(), Claim::InFlight { retry_after } if retry_after <= LEASE && retry_after > LEASE - Duration::from_secs(5))
-        );
-        assert!(store.complete_now("k", &token, TTL));
-        assert_eq!(store.claim_now("k", LEASE).unwrap(), Claim::Completed);
-        assert!(!store.release_now("k", &token), "a completed id cannot be released");
-    }
-
-    #[test]
-    fn release_lets_the_next_delivery_claim() {
-        let store = MemoryStore::new(100);
-        let token = acquired(store.claim_now("k", LEASE).unwrap());
-        assert!(store.release_now("k", &token));
-        let again = acquired(store.claim_now("k", LEASE).unwrap());
-        assert_ne!(again, token);
-    }
-
-    #[test]
-    fn an_expired_lease_lets_the_next_delivery_in_and_the_stale_holder_out() {
-        let store = MemoryStore::new(100);
-        let stale = acquired(store.claim_now("k", Duration::from_millis(50)).unwrap());
-        std::thread::sleep(Duration::from_millis(120));
-        let fresh = acquired(store.claim_now("k", LEASE).unwrap());
-        assert!(!store.complete_now("k", &stale, TTL), "stale holder completed over a newer claim");
-        assert!(!store.release_now("k", &stale), "stale holder released a newer claim");
-        assert!(matches!(store.claim_now("k", LEASE).unwrap(), Claim::InFlight { .. }));
-        assert!(store.complete_now("k", &fresh, TTL));
-    }
-
-    #[test]
-    fn an_expired_holder_cannot_complete_even_without_a_newer_claim() {
-        let store = MemoryStore::new(100);
-        let stale = acquired(store.claim_now("k", Duration::from_millis(30)).unwrap());
-        std::thread::sleep(Duration::from_millis(80));
-        assert!(!store.complete_now("k", &stale, TTL));
-        acquired(store.claim_now("k", LEASE).unwrap());
-    }
-
-    #[test]
-    fn completed_ids_expire_after_their_ttl() {
-        let store = MemoryStore::new(100);
-        let token = acquired(store.claim_now("k", LEASE).unwrap());
-        assert!(store.complete_now("k", &token, Duration::from_millis(50)));
-        std::thread::sleep(Duration::from_millis(120));
-        acquired(store.claim_now("k", LEASE).unwrap());
     }
 
     #[test]
@@ -432,16 +383,5 @@ mod tests {
         assert!(matches!(store.claim_now("k0", LEASE).unwrap(), Claim::Acquired(_)));
         assert!(matches!(store.claim_now("k5", LEASE).unwrap(), Claim::InFlight { .. }));
         assert!(store.evicted_live() >= 2);
-    }
-
-    #[test]
-    fn durations_up_to_the_maximum_are_clamped_not_a_panic() {
-        let store = MemoryStore::new(100);
-        let token = acquired(store.claim_now("k", Duration::MAX).unwrap());
-        assert!(matches!(store.claim_now("k", LEASE).unwrap(), Claim::InFlight { .. }));
-        assert!(store.complete_now("k", &token, Duration::MAX));
-        assert_eq!(store.claim_now("k", Duration::MAX).unwrap(), Claim::Completed);
-        let token = acquired(store.claim_now("other", Duration::MAX).unwrap());
-        assert!(store.release_now("other", &token));
     }
 }
