@@ -46,6 +46,10 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), String> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    if routes::SENDERS.iter().all(|(_, variable)| secret(variable).is_none()) {
+        let names: Vec<&str> = routes::SENDERS.iter().map(|(_, variable)| *variable).collect();
+        return Err(format!("set at least one sender's secret: {}", names.join(", ")));
+    }
     // The url is never printed: it may hold a password.
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let pool = PgPoolOptions::new()
@@ -76,7 +80,7 @@ async fn run() -> Result<(), String> {
 async fn serve<DB: CrmDatabase>(pool: sqlx::Pool<DB>, addr: &str) -> Result<(), String> {
     database::create_schema(&pool).await.map_err(|error| format!("creating the tables: {error}"))?;
     let store = SqlStore::new(pool.clone()).await.map_err(|error| format!("creating the inbox: {error}"))?;
-    let (router, paths) = routes::router(&store, |variable| std::env::var(variable).ok().filter(|s| !s.is_empty()))?;
+    let (router, paths) = routes::router(&store, secret)?;
 
     let purging = store.clone();
     let purge = tokio::spawn(async move {
@@ -98,6 +102,11 @@ async fn serve<DB: CrmDatabase>(pool: sqlx::Pool<DB>, addr: &str) -> Result<(), 
     served.map_err(|error| format!("serving: {error}"))?;
     eprintln!("crm-sync: stopped");
     Ok(())
+}
+
+/// The secret in environment variable `variable`, unless unset or empty.
+fn secret(variable: &str) -> Option<String> {
+    std::env::var(variable).ok().filter(|secret| !secret.is_empty())
 }
 
 fn pool_kind<DB: CrmDatabase>() -> &'static str {
