@@ -9,6 +9,16 @@
 pub trait HeaderSource {
     /// Every value of the header `name` (ASCII case-insensitive), in the order received.
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+
+    /// Every value of the header `name`, already parsed as an [`http::HeaderName`]: the same
+    /// values as [`header_values`](Self::header_values) with `name.as_str()`, which is what this
+    /// default does. The verifier parses each scheme header's name once, when the scheme is built,
+    /// and reads the request through this method, so a source that indexes its headers by
+    /// `HeaderName` can skip parsing the name per request; `http::HeaderMap` does (a lookup by
+    /// `&str` lowercases, validates and classifies the name every time).
+    fn header_values_by_name<'a>(&'a self, name: &http::HeaderName) -> impl Iterator<Item = &'a [u8]> {
+        self.header_values(name.as_str())
+    }
 }
 
 impl<T> HeaderSource for http::HeaderMap<T>
@@ -17,6 +27,10 @@ where
 {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         // `HeaderMap` lookups by `&str` are case-insensitive; an invalid name finds nothing.
+        self.get_all(name).into_iter().map(AsRef::as_ref)
+    }
+
+    fn header_values_by_name<'a>(&'a self, name: &http::HeaderName) -> impl Iterator<Item = &'a [u8]> {
         self.get_all(name).into_iter().map(AsRef::as_ref)
     }
 }
@@ -55,6 +69,10 @@ impl<H: HeaderSource + ?Sized> HeaderSource for &H {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         (**self).header_values(name)
     }
+
+    fn header_values_by_name<'a>(&'a self, name: &http::HeaderName) -> impl Iterator<Item = &'a [u8]> {
+        (**self).header_values_by_name(name)
+    }
 }
 
 /// A header that appears with two different values (counting aliases such as `webhook-id` and
@@ -71,15 +89,29 @@ pub(crate) fn single_value<'a, H>(headers: &'a H, names: &[&str]) -> Result<Opti
 where
     H: HeaderSource + ?Sized,
 {
+    one_value(names.iter().flat_map(|name| headers.header_values(name)))
+}
+
+/// [`single_value`] of one header whose name was parsed beforehand, read through
+/// [`HeaderSource::header_values_by_name`].
+pub(crate) fn single_value_by_name<'a, H>(
+    headers: &'a H,
+    name: &http::HeaderName,
+) -> Result<Option<&'a [u8]>, ConflictingValues>
+where
+    H: HeaderSource + ?Sized,
+{
+    one_value(headers.header_values_by_name(name))
+}
+
+fn one_value<'a>(values: impl Iterator<Item = &'a [u8]>) -> Result<Option<&'a [u8]>, ConflictingValues> {
     let mut found: Option<&[u8]> = None;
-    for name in names {
-        for value in headers.header_values(name) {
-            let value = value.trim_ascii();
-            match found {
-                None => found = Some(value),
-                Some(previous) if previous == value => {}
-                Some(_) => return Err(ConflictingValues),
-            }
+    for value in values {
+        let value = value.trim_ascii();
+        match found {
+            None => found = Some(value),
+            Some(previous) if previous == value => {}
+            Some(_) => return Err(ConflictingValues),
         }
     }
     Ok(found)
@@ -128,5 +160,21 @@ mod tests {
         assert_eq!(single_value(&map, &["X-Sig"]), Ok(Some(&b"\xff\xfe"[..])));
         #[cfg(any(feature = "github", feature = "shopify"))]
         assert_eq!(text_value(&map, "X-Sig"), None);
+    }
+
+    #[test]
+    fn lookups_by_parsed_name_find_what_lookups_by_text_find() {
+        let name = http::HeaderName::from_static("x-sig");
+        let mut map = http::HeaderMap::new();
+        map.append("X-Sig", http::HeaderValue::from_static(" a "));
+        map.append("x-sig", http::HeaderValue::from_static("a"));
+        let pairs = [("X-SIG", "a"), ("other", "b")];
+        // HeaderMap overrides the method, `&HeaderMap` forwards to it, pairs use the default.
+        assert_eq!(single_value_by_name(&map, &name), Ok(Some(&b"a"[..])));
+        assert_eq!(single_value_by_name(&&map, &name), Ok(Some(&b"a"[..])));
+        assert_eq!(single_value_by_name(&pairs[..], &name), Ok(Some(&b"a"[..])));
+        map.append("x-sig", http::HeaderValue::from_static("b"));
+        assert_eq!(single_value_by_name(&map, &name), Err(ConflictingValues));
+        assert_eq!(single_value_by_name(&map, &http::HeaderName::from_static("missing")), Ok(None));
     }
 }

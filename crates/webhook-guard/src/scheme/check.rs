@@ -14,7 +14,7 @@ use super::parse::{Provided, parse_signature, parse_timestamp};
 use super::{Scheme, SchemeKind, SignedContent, SignedScheme};
 use crate::error::VerifyError;
 use crate::event::peek_str_field;
-use crate::headers::{HeaderSource, single_value};
+use crate::headers::{HeaderSource, single_value, single_value_by_name};
 #[cfg(feature = "standard")]
 use crate::secret::Ed25519PublicKey;
 use crate::secret::{HmacKey, Keyring};
@@ -82,7 +82,8 @@ where
     H: HeaderSource + ?Sized,
 {
     let signature_name = scheme.signature_headers.first().map_or("signature", String::as_str);
-    let value = lookup(headers, &scheme.signature_headers, signature_name)?
+    let names = &scheme.parsed_names;
+    let value = lookup(headers, &scheme.signature_headers, &names.signature, signature_name)?
         .ok_or_else(|| VerifyError::missing(signature_name))?;
     let provided = parse_signature(value, &scheme.format, scheme.encoding)
         .map_err(|problem| VerifyError::malformed(signature_name, &problem.describe(&scheme.format)))?;
@@ -90,7 +91,7 @@ where
     let (timestamp_bytes, timestamp_name) = if scheme.timestamp_in_signature() {
         (provided.timestamp, signature_name)
     } else if let Some(first) = scheme.timestamp_headers.first() {
-        (lookup(headers, &scheme.timestamp_headers, first)?, first.as_str())
+        (lookup(headers, &scheme.timestamp_headers, &names.timestamp, first)?, first.as_str())
     } else {
         (None, "")
     };
@@ -109,7 +110,8 @@ where
 
     let id = match scheme.id_headers.first() {
         Some(first) => {
-            let bytes = lookup(headers, &scheme.id_headers, first)?.ok_or_else(|| VerifyError::missing(first))?;
+            let bytes =
+                lookup(headers, &scheme.id_headers, &names.id, first)?.ok_or_else(|| VerifyError::missing(first))?;
             let id = std::str::from_utf8(bytes)
                 .ok()
                 .filter(|id| !id.is_empty())
@@ -121,13 +123,24 @@ where
     Ok(Material { provided, timestamp, id })
 }
 
-fn lookup<'a, H>(headers: &'a H, names: &[String], label: &str) -> Result<Option<&'a [u8]>, VerifyError>
+/// The one value of a header known under `names` (aliases), each name looked up by its parsed
+/// form in `parsed` (same positions) when it has one.
+fn lookup<'a, H>(
+    headers: &'a H,
+    names: &[String],
+    parsed: &[Option<http::HeaderName>],
+    label: &str,
+) -> Result<Option<&'a [u8]>, VerifyError>
 where
     H: HeaderSource + ?Sized,
 {
     let mut found: Option<&[u8]> = None;
-    for name in names {
-        match single_value(headers, &[name.as_str()]) {
+    for (index, name) in names.iter().enumerate() {
+        let value = match parsed.get(index) {
+            Some(Some(parsed)) => single_value_by_name(headers, parsed),
+            _ => single_value(headers, &[name.as_str()]),
+        };
+        match value {
             Ok(Some(value)) => match found {
                 Some(previous) if previous != value => {
                     return Err(VerifyError::malformed(label, "has two different values"));
@@ -283,4 +296,50 @@ fn verify_secret_in_body<'a>(field: &str, keyring: &Keyring, body: &'a [u8]) -> 
 /// Constant-time comparison of a provided secret's digest with a key's.
 pub(crate) fn secret_digest_matches(digest: &[u8; 32], key: &HmacKey) -> bool {
     bool::from(digest.ct_eq(&*key.digest))
+}
+
+#[cfg(all(test, feature = "standard", feature = "testing"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::providers::Standard;
+    use crate::testing::Signer;
+    use crate::{FixedClock, Verifier, VerifyErrorKind};
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    /// Through an `http::HeaderMap`, headers are looked up by their parsed names: aliases are
+    /// still one header, and two different values under them are still refused.
+    #[test]
+    fn header_map_lookups_by_parsed_name_keep_the_alias_and_duplicate_rules() {
+        let body = br#"{"type":"contact.deleted","data":{}}"#;
+        let signed = Signer::for_provider(&Standard::new(), &[SECRET]).unwrap().sign(body, 1_000, "msg_1");
+        let verifier = Verifier::builder(Standard::new()).secret(SECRET).clock(FixedClock(1_000)).build().unwrap();
+        let map = |headers: &[(String, String)]| {
+            let mut map = http::HeaderMap::new();
+            for (name, value) in headers {
+                map.append(http::HeaderName::try_from(name.as_str()).unwrap(), value.parse().unwrap());
+            }
+            map
+        };
+        let verified = verifier.verify_signature(&map(&signed.headers), body).unwrap();
+        assert_eq!(verified.signed_id(), Some("msg_1"));
+
+        // The same delivery under Svix's names only.
+        let svix: Vec<_> =
+            signed.headers.iter().map(|(name, value)| (name.replace("webhook-", "svix-"), value.clone())).collect();
+        assert!(verifier.verify_signature(&map(&svix), body).is_ok());
+
+        // `svix-id` beside `webhook-id` with another value: which one was signed cannot be known.
+        let mut conflicting = signed.headers.clone();
+        conflicting.push(("svix-id".to_owned(), "msg_2".to_owned()));
+        let error = verifier.verify_signature(&map(&conflicting), body).unwrap_err();
+        assert_eq!(error.kind(), VerifyErrorKind::MalformedSignature);
+        assert_eq!(error.message(), "header `webhook-id` has two different values");
+
+        // Two values of one name.
+        let mut repeated = signed.headers.clone();
+        repeated.push(("webhook-timestamp".to_owned(), "1001".to_owned()));
+        let error = verifier.verify_signature(&map(&repeated), body).unwrap_err();
+        assert_eq!(error.message(), "header `webhook-timestamp` has two different values");
+    }
 }

@@ -91,6 +91,33 @@ pub(crate) struct SignedScheme {
     pub(crate) id_headers: Vec<String>,
     /// Accepted layouts of the signed bytes; the first is what senders are expected to use.
     pub(crate) contents: Vec<SignedContent>,
+    /// The three header lists' names parsed once, when the scheme is built (empty before). Boxed:
+    /// read once per header per request, and it would otherwise double the scheme's size.
+    pub(crate) parsed_names: Box<ParsedNames>,
+}
+
+/// `signature_headers`, `timestamp_headers` and `id_headers` as [`http::HeaderName`]s, position
+/// for position, so that a request's headers are looked up without parsing a name per request
+/// ([`HeaderSource::header_values_by_name`](crate::HeaderSource::header_values_by_name)). A name
+/// that does not parse (a built scheme has none) is `None` and is looked up by its text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ParsedNames {
+    pub(crate) signature: Vec<Option<http::HeaderName>>,
+    pub(crate) timestamp: Vec<Option<http::HeaderName>>,
+    pub(crate) id: Vec<Option<http::HeaderName>>,
+}
+
+impl ParsedNames {
+    fn of(scheme: &SignedScheme) -> Self {
+        let parse = |names: &[String]| {
+            names.iter().map(|name| http::HeaderName::from_bytes(name.as_bytes()).ok()).collect::<Vec<_>>()
+        };
+        Self {
+            signature: parse(&scheme.signature_headers),
+            timestamp: parse(&scheme.timestamp_headers),
+            id: parse(&scheme.id_headers),
+        }
+    }
 }
 
 impl SignedScheme {
@@ -127,6 +154,7 @@ impl Scheme {
                 timestamp_required: true,
                 id_headers: Vec::new(),
                 contents: Vec::new(),
+                parsed_names: Box::default(),
             },
         }
     }
@@ -266,17 +294,18 @@ impl PresetFormat {
 impl Preset {
     pub(crate) fn build(&self) -> Scheme {
         let names = |list: &[&str]| list.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>();
-        Scheme {
-            kind: SchemeKind::Signed(SignedScheme {
-                signature_headers: names(self.signature),
-                format: self.format.to_format(),
-                encoding: self.encoding,
-                timestamp_headers: names(self.timestamp),
-                timestamp_required: true,
-                id_headers: names(self.id),
-                contents: self.contents.iter().map(|parts| SignedContent::from_parts(parts)).collect(),
-            }),
-        }
+        let mut scheme = SignedScheme {
+            signature_headers: names(self.signature),
+            format: self.format.to_format(),
+            encoding: self.encoding,
+            timestamp_headers: names(self.timestamp),
+            timestamp_required: true,
+            id_headers: names(self.id),
+            contents: self.contents.iter().map(|parts| SignedContent::from_parts(parts)).collect(),
+            parsed_names: Box::default(),
+        };
+        scheme.parsed_names = Box::new(ParsedNames::of(&scheme));
+        Scheme { kind: SchemeKind::Signed(scheme) }
     }
 }
 
@@ -349,7 +378,7 @@ impl SchemeBuilder {
     ///
     /// [`VerifierBuilder::build`]: crate::VerifierBuilder::build
     pub fn build(self) -> Result<Scheme, ConfigError> {
-        let scheme = self.scheme;
+        let mut scheme = self.scheme;
         if scheme.contents.is_empty() {
             return Err(ConfigError::InvalidScheme("no signed content layout given"));
         }
@@ -377,6 +406,7 @@ impl SchemeBuilder {
         {
             return Err(ConfigError::InvalidScheme("the signature key must not be empty"));
         }
+        scheme.parsed_names = Box::new(ParsedNames::of(&scheme));
         Ok(Scheme { kind: SchemeKind::Signed(scheme) })
     }
 }
