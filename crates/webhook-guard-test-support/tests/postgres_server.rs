@@ -13,8 +13,10 @@ fn connect(port: u16) -> std::io::Result<TcpStream> {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
 }
 
-/// A client whose backend is running `SELECT pg_sleep(60)`, in the wire protocol (v3) by hand:
-/// this crate has no driver, and a busy backend is the one that outlives its postmaster longest.
+/// A client whose backend is counting to 10^11 (minutes of CPU), in the wire protocol (v3) by
+/// hand: this crate has no driver. A backend that waits (`pg_sleep`, an idle session) exits as
+/// soon as its postmaster dies; one computing does not notice until it next waits, so it is the one
+/// a kill must take care of.
 fn busy_client(port: u16) -> TcpStream {
     let mut stream = connect(port).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -36,7 +38,7 @@ fn busy_client(port: u16) -> TcpStream {
             break;
         }
     }
-    let query = b"SELECT pg_sleep(60)\0";
+    let query = b"SELECT count(*) FROM generate_series(1::bigint, 100000000000)\0";
     let mut message = vec![b'Q'];
     message.extend_from_slice(&u32::try_from(4 + query.len()).unwrap().to_be_bytes());
     message.extend_from_slice(query);
