@@ -38,12 +38,15 @@ fn guard(dedup: Dedup) -> Guard<Botdog> {
     Guard::new(verifier).with_dedup(dedup).unwrap()
 }
 
-/// `count` deliveries with ids never used before, signed now: (id, headers, body).
-fn deliveries(count: u64) -> Vec<(String, Vec<(String, String)>, String)> {
+/// A delivery signed beforehand: its id, headers and body.
+type Signed = (String, Vec<(String, String)>, String);
+
+/// `count` deliveries with ids never used before, signed now.
+fn deliveries(count: u64) -> Vec<Signed> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let signer = Signer::for_provider(&AnyProvider::Botdog(Botdog::new()), &[SECRET]).unwrap();
-    let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
-        .unwrap();
+    let now =
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
     (0..count)
         .map(|_| {
             let id = format!("bench_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));

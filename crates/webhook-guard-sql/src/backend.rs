@@ -4,8 +4,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use sqlx::AssertSqlSafe;
-
 /// A database [`SqlStore`](crate::SqlStore) runs on: [`sqlx::Sqlite`] (feature `sqlite`) and
 /// [`sqlx::Postgres`] (feature `postgres`). Sealed: its methods are the store's own plumbing.
 pub trait Backend: sealed::Sealed {}
@@ -89,6 +87,7 @@ pub(crate) mod sealed {
 }
 
 /// The two query runners, the same text for both databases (their types differ).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! runners {
     () => {
         fn execute<'c>(
@@ -97,7 +96,7 @@ macro_rules! runners {
             args: &'c [Arg<'c>],
         ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c {
             async move {
-                let mut query = sqlx::query(AssertSqlSafe(sql));
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for arg in args {
                     query = match *arg {
                         Arg::Text(text) => query.bind(text),
@@ -115,7 +114,7 @@ macro_rules! runners {
         ) -> impl Future<Output = Result<Option<Row>, sqlx::Error>> + Send + 'c {
             async move {
                 use sqlx::Row as _;
-                let row = sqlx::query(AssertSqlSafe(sql)).bind(key).fetch_optional(&mut *connection).await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&mut *connection).await?;
                 row.map(|row| Ok(Row { completed: row.try_get(0)?, expires_at: row.try_get(1)?, now: row.try_get(2)? }))
                     .transpose()
             }
