@@ -331,6 +331,37 @@ fn end_to_end_on_postgres() {
     end_to_end(&url).stop();
 }
 
+/// PostgreSQL killed mid-run: a delivery is answered `503` (the guard cannot claim it) and
+/// nothing is written; once the server is back, the sender's retry is applied once.
+#[test]
+fn postgres_killed_mid_run_answers_503_then_the_retry_is_applied_once() {
+    let mut server = PostgresServer::start();
+    let url = server.create_database("crm_sync_kill");
+    let process = start(&url);
+    let sender = Sender::new("breakcold");
+    let email = format!("{}@kill.example.com", fresh_id("kill"));
+    let before = Event::new("breakcold", contact_event("breakcold", &email, "Before", "Co", 3, &fresh_id("rec")));
+    assert_eq!(sender.deliver(process.addr, &before, 1), [204]);
+
+    server.kill();
+    let during = Event::new("breakcold", contact_event("breakcold", &email, "During", "Co", 4, &fresh_id("rec")));
+    let response = sender.send(process.addr, &during);
+    assert_eq!(response.status, 503, "{response:?}");
+    assert!(response.header("retry-after").is_some(), "{response:?}");
+
+    server.restart();
+    let statuses = sender.deliver(process.addr, &during, 1);
+    assert_eq!(statuses.iter().filter(|status| **status == 204).count(), 1, "{statuses:?}");
+    assert_eq!(sender.send(process.addr, &during).status, 200);
+    let db = Db::connect(&url);
+    let contact = contact_by_email(&db, &email).unwrap();
+    assert_eq!(contact.name.as_deref(), Some("During"));
+    assert_eq!(activity_of(&db, &before), Some(contact.id.clone()));
+    assert_eq!(activity_of(&db, &during), Some(contact.id));
+    assert_eq!(db.count("SELECT id FROM activities"), 2);
+    process.stop();
+}
+
 #[test]
 fn without_a_secret_or_with_an_unknown_database_it_exits_with_status_2() {
     let dir = std::env::temp_dir();
