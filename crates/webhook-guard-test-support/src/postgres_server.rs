@@ -134,8 +134,10 @@ impl PostgresServer {
         let Some(mut postmaster) = self.postmaster.take() else { return };
         let _ = postmaster.kill();
         let _ = postmaster.wait();
-        // Backends notice their postmaster's death on their own, but not at once (one in a long
-        // query or sending a result may take a while): kill them too, as a machine crash would.
+        // A backend notices its postmaster's death only when it next waits: an idle one at once,
+        // one computing a query not before it ends (minutes, for the test's). Kill them too, as a
+        // machine crash would. Without `/proc` none is found here, and `restart` retries until
+        // they are gone.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let left = self.processes();
@@ -149,7 +151,7 @@ impl PostgresServer {
             std::thread::sleep(Duration::from_millis(10));
         }
         // Every process of the old server is gone: its lock file is stale. Postgres removes a
-        // stale one itself unless its pid was reused meanwhile (pids wrap at 32768 here), so
+        // stale one itself unless its pid was reused meanwhile (pids wrap at 32768 by default), so
         // remove it now, when we know.
         let _ = fs::remove_file(self.data_dir().join("postmaster.pid"));
     }
