@@ -56,6 +56,12 @@ impl Fixture {
     }
 }
 
+// The protocol's rules every DedupStore passes (the workspace's shared suite), on a fresh
+// database per rule; then this store's own cases: the table after each step, purge, migrations.
+webhook_guard_test_support::store_protocol_suite!(async {
+    let fixture = fixture().await;
+    (fixture.store().await, fixture)
+});
 support::cases::store_cases!();
 support::cases::completion_cases!();
 support::http::http_cases!();
