@@ -8,8 +8,10 @@
 
 mod support;
 
-use serde_json::{Value, json};
-use support::{Db, Event, PROVIDERS, SECRETS, Sender, fixture, fresh_id, quote};
+use serde_json::Value;
+use support::bodies::{contact_event, unknown_event};
+use support::db::{Db, quote};
+use support::{Event, PROVIDERS, SECRETS, Sender, fresh_id};
 use webhook_guard_test_support::postgres_server::PostgresServer;
 use webhook_guard_test_support::process::ReceiverProcess;
 
@@ -20,87 +22,6 @@ fn start(url: &str) -> ReceiverProcess {
     let mut env: Vec<(&str, &str)> = SECRETS.to_vec();
     env.push(("DATABASE_URL", url));
     ReceiverProcess::spawn(BIN, &env).unwrap()
-}
-
-/// One delivery of a type the SDK does not know, per sender.
-fn unknown_event(provider: &'static str) -> Value {
-    match provider {
-        "botdog" => {
-            json!({"id": "x", "timestamp": "2026-11-26T09:00:00Z", "eventType": "CAMPAIGN_FINISHED", "campaignId": "cmp_1"})
-        }
-        "pollybot" => {
-            json!({"event": "CONVERSATION_STARTED", "timestamp": 1_795_700_000, "data": {"id": "x"}, "chatbotId": "cb_1"})
-        }
-        "breakcold" => {
-            json!({"eventId": "x", "timestamp": "2026-11-26T09:00:00Z", "event": "email.opened", "data": {"recordId": "rec_x"}})
-        }
-        "breakcold-legacy" => {
-            json!({"id_space": "s", "event": "lead.sms.new", "secret": "", "payload": {"id": "x", "id_lead": "l"}})
-        }
-        _ => json!({"type": "campaign.archived", "timestamp": "2026-11-26T09:00:00Z", "data": {"campaignId": "cmp_1"}}),
-    }
-}
-
-/// A contact event of `provider` for a person known only by `email`, named `name` at `company`,
-/// happening at `day` (of November 2026, at noon). `lead` is the sender's lead id where it has one.
-fn contact_event(provider: &'static str, email: &str, name: &str, company: &str, day: u8, lead: &str) -> Value {
-    let rfc3339 = format!("2026-11-{day:02}T12:00:00Z");
-    let unix = 1_795_996_800 + i64::from(day) * 86_400; // 2026-11-00 12:00 UTC + day days
-    match provider {
-        "botdog" => {
-            let mut body =
-                fixture("botdog", if day.is_multiple_of(2) { "LEAD_MESSAGE_SENT" } else { "LEAD_PROFILE_VISITED" });
-            body["timestamp"] = json!(rfc3339);
-            body["contactName"] = json!(name);
-            body["contactCompanyName"] = json!(company);
-            body["contactEmails"] = json!([email]);
-            body["contactPhones"] = json!([]);
-            body["contactLinkedinUrl"] = json!(format!("https://www.linkedin.com/in/{lead}/"));
-            body
-        }
-        "pollybot" => {
-            let mut body = fixture("pollybot", "LEAD_CREATED");
-            body["timestamp"] = json!(unix);
-            body["data"] = json!({"id": lead, "name": name, "email": email, "company": company});
-            body
-        }
-        "breakcold" => {
-            let mut body =
-                fixture("breakcold", if day.is_multiple_of(2) { "record.updated" } else { "record.created" });
-            body["timestamp"] = json!(rfc3339);
-            body["data"]["id"] = json!(lead);
-            body["data"]["name"] = json!(name);
-            body["data"]["fields"] =
-                json!({"email": email, "company": company, "job_title": format!("title of day {day}")});
-            body
-        }
-        "breakcold-legacy" => {
-            let mut body =
-                fixture("breakcold-legacy", if day.is_multiple_of(2) { "lead.update" } else { "lead.create" });
-            let payload = &mut body["payload"];
-            payload["updated_at"] = json!(rfc3339);
-            payload["first_name"] = json!(name);
-            payload["last_name"] = Value::Null;
-            payload["company"] = json!(company);
-            payload["email"] = json!(email);
-            payload["phone"] = Value::Null;
-            payload["linkedin_url"] = Value::Null;
-            body
-        }
-        _ => {
-            let mut body =
-                fixture("standard", if day.is_multiple_of(2) { "contact.updated" } else { "contact.created" });
-            body["timestamp"] = json!(rfc3339);
-            let data = &mut body["data"];
-            data["contactId"] = json!(lead);
-            data["firstName"] = json!(name);
-            data["lastName"] = Value::Null;
-            data["company"] = json!(company);
-            data["email"] = json!(email);
-            data["phoneNumber"] = Value::Null;
-            body
-        }
-    }
 }
 
 /// The activities of `provider` as `(delivery_id, event_type, contact_id)`.
@@ -248,6 +169,28 @@ fn one_person_from_five_senders_at_once_is_one_contact(
     3 * senders.len()
 }
 
+/// Per sender: an event delivered again after its inbox row is gone (purged once its ttl, 72 h,
+/// passed, while the sender still redelivers): crm-sync finds the activity, completes the claim
+/// and changes nothing.
+fn a_delivery_after_its_inbox_row_was_purged_is_not_applied_twice(
+    db: &Db,
+    process: &ReceiverProcess,
+    senders: &[Sender],
+) -> usize {
+    for sender in senders {
+        let provider = sender.provider;
+        let email = format!("{}@purged.example.com", fresh_id("purged"));
+        let event = Event::new(provider, contact_event(provider, &email, "Purged", "Co", 7, &fresh_id("lead")));
+        assert_eq!(sender.deliver(process.addr, &event, 1), [204], "{provider}");
+        db.execute("DELETE FROM webhook_guard_inbox");
+        assert_eq!(sender.deliver(process.addr, &event, 1), [204], "{provider}: claimed anew");
+        assert_eq!(sender.send(process.addr, &event).status, 200, "{provider}: then a duplicate");
+        let contact = contact_by_email(db, &email).unwrap();
+        assert_eq!(activity_of(db, &event), Some(contact.id), "{provider}");
+    }
+    senders.len()
+}
+
 /// A trigger that makes the insert of an activity fail while its delivery id contains a marker
 /// listed in `fail_once`: the handler has written the contact by then.
 fn install_failing_trigger(db: &Db) {
@@ -306,9 +249,15 @@ fn end_to_end(url: &str) -> ReceiverProcess {
     sent += out_of_order_updates_keep_the_newest_fields(&db, &process, &senders);
     sent += one_person_from_five_senders_at_once_is_one_contact(&db, &process, &senders);
     sent += a_failing_handler_commits_nothing_and_the_retry_applies_once(&db, &process, &senders);
+    let purged = a_delivery_after_its_inbox_row_was_purged_is_not_applied_twice(&db, &process, &senders);
+    sent += purged;
     assert_eq!(db.count("SELECT id FROM activities"), sent);
-    let applied = process.stdout().iter().filter(|line| line.contains(r#""outcome":"applied""#)).count();
+    let stdout = process.stdout();
+    let applied = stdout.iter().filter(|line| line.contains(r#""outcome":"applied""#)).count();
     assert_eq!(applied, sent, "one stdout line per applied delivery");
+    let again = stdout.iter().filter(|line| line.contains(r#""outcome":"already recorded""#)).count();
+    assert_eq!(again, purged, "one line per delivery found already recorded");
+    assert_eq!(stdout.len(), applied + again, "nothing else on stdout: {stdout:?}");
     process
 }
 
