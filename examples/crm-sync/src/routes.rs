@@ -48,7 +48,7 @@ impl<DB: CrmDatabase> Clone for App<DB> {
 }
 
 /// The router with a route for each sender whose secret `secret` returns (by environment
-/// variable name). The paths routed, in [`SENDERS`] order.
+/// variable name), and the paths routed, in [`SENDERS`] order.
 ///
 /// # Errors
 ///
@@ -58,46 +58,48 @@ pub(crate) fn router<DB: CrmDatabase>(
     store: &SqlStore<DB>,
     secret: impl Fn(&str) -> Option<String>,
 ) -> Result<(Router, Vec<&'static str>), String> {
-    let mut router = Router::new();
-    let mut paths = Vec::new();
-    for (path, variable) in SENDERS {
-        let Some(secret) = secret(variable) else { continue };
-        router = match path {
-            "/webhooks/botdog" => route(router, path, variable, Botdog::new(), &secret, store)?,
-            "/webhooks/pollybot" => route(router, path, variable, Pollybot::new(), &secret, store)?,
-            "/webhooks/breakcold" => route(router, path, variable, Breakcold::new(), &secret, store)?,
-            "/webhooks/breakcold-legacy" => route(router, path, variable, BreakcoldLegacy::new(), &secret, store)?,
-            _ => route(router, path, variable, Standard::new(), &secret, store)?,
-        };
-        paths.push(path);
-    }
-    if paths.is_empty() {
+    let mut routes = Routes { router: Router::new(), paths: Vec::new(), store, secret: &secret };
+    let [botdog, pollybot, breakcold, legacy, standard] = SENDERS;
+    routes.add(botdog, Botdog::new())?;
+    routes.add(pollybot, Pollybot::new())?;
+    routes.add(breakcold, Breakcold::new())?;
+    routes.add(legacy, BreakcoldLegacy::new())?;
+    routes.add(standard, Standard::new())?;
+    if routes.paths.is_empty() {
         let names: Vec<&str> = SENDERS.iter().map(|(_, variable)| *variable).collect();
         return Err(format!("set at least one sender's secret: {}", names.join(", ")));
     }
-    Ok((router, paths))
+    Ok((routes.router, routes.paths))
 }
 
-fn route<DB: CrmDatabase, P>(
+/// The router being built.
+struct Routes<'a, DB: CrmDatabase> {
     router: Router,
-    path: &str,
-    variable: &str,
-    provider: P,
-    secret: &str,
-    store: &SqlStore<DB>,
-) -> Result<Router, String>
-where
-    P: Provider,
-    P::Event: Describe + Serialize + Clone,
-{
-    let verifier =
-        Verifier::builder(provider).secret(secret).build().map_err(|error| format!("{variable}: {error}"))?;
-    let guard =
-        Guard::new(verifier).with_dedup(Dedup::new(store.clone())).map_err(|error| format!("{path}: {error}"))?;
-    let app = App { store: store.clone() };
-    let sender =
-        Router::new().route(path, post(receive::<DB, P>)).route_layer(WebhookLayer::new(guard)).with_state(app);
-    Ok(router.merge(sender))
+    paths: Vec<&'static str>,
+    store: &'a SqlStore<DB>,
+    secret: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl<DB: CrmDatabase> Routes<'_, DB> {
+    /// Adds `path` for `provider`, guarded by its own layer (verifier and dedup on the store),
+    /// when the secret in `variable` is set.
+    fn add<P>(&mut self, (path, variable): (&'static str, &str), provider: P) -> Result<(), String>
+    where
+        P: Provider,
+        P::Event: Describe + Serialize + Clone,
+    {
+        let Some(secret) = (self.secret)(variable) else { return Ok(()) };
+        let verifier =
+            Verifier::builder(provider).secret(&secret).build().map_err(|error| format!("{variable}: {error}"))?;
+        let dedup = Dedup::new(self.store.clone());
+        let guard = Guard::new(verifier).with_dedup(dedup).map_err(|error| format!("{path}: {error}"))?;
+        let app = App { store: self.store.clone() };
+        let sender =
+            Router::new().route(path, post(receive::<DB, P>)).route_layer(WebhookLayer::new(guard)).with_state(app);
+        self.router = std::mem::take(&mut self.router).merge(sender);
+        self.paths.push(path);
+        Ok(())
+    }
 }
 
 /// Applies one verified, claimed delivery: completes the claim, writes the contact and the
