@@ -101,7 +101,8 @@ fn every_event_in_racing_copies_and_a_duplicate(db: &Db, process: &ReceiverProce
 }
 
 /// Per sender: a newer update delivered first, then an older one: the contact keeps the newer
-/// name and company, takes the older event's field it lacked, and both activities exist.
+/// name and company and both activities exist; the same in order; and six updates racing in
+/// reverse order: the newest one's fields win.
 fn out_of_order_updates_keep_the_newest_fields(db: &Db, process: &ReceiverProcess, senders: &[Sender]) -> usize {
     for sender in senders {
         let provider = sender.provider;
@@ -128,8 +129,29 @@ fn out_of_order_updates_keep_the_newest_fields(db: &Db, process: &ReceiverProces
             sender.deliver(process.addr, &event, 1);
         }
         assert_eq!(contact_by_email(db, &email).unwrap().name.as_deref(), Some("Newer Name"), "{provider}");
+        // And six updates at once, in racing pairs of copies: the newest wins.
+        let email = format!("{}@order.example.com", fresh_id("racing"));
+        let lead = fresh_id("lead");
+        let updates: Vec<Event> = (21..27)
+            .rev()
+            .map(|day| {
+                let name = format!("Name of day {day}");
+                Event::new(provider, contact_event(provider, &email, &name, &name, day, &lead))
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            for event in &updates {
+                scope.spawn(move || sender.deliver(process.addr, event, 2));
+            }
+        });
+        let contact = contact_by_email(db, &email).unwrap();
+        assert_eq!(contact.name.as_deref(), Some("Name of day 26"), "{provider}");
+        assert_eq!(contact.company.as_deref(), Some("Name of day 26"), "{provider}");
+        for event in &updates {
+            assert_eq!(activity_of(db, event), Some(contact.id.clone()), "{provider}");
+        }
     }
-    4 * senders.len()
+    10 * senders.len()
 }
 
 /// One new person (one email) from the five senders at once, each event in racing copies: one
