@@ -12,8 +12,9 @@
 //!   then `finish(204)` (which leaves the committed claim alone).
 //!
 //! SQLite runs on a file in a temporary directory with the options the crate docs recommend (WAL,
-//! sqlx's default `synchronous = FULL`); Postgres on a server of the bench's own on loopback
-//! (`PostgresServer`, `fsync` as the cluster's default). Run with
+//! sqlx's default `synchronous = FULL`); Postgres 15 on a server of the bench's own on loopback
+//! (the test support's `PostgresServer`, which runs with `fsync = off`: its rows measure round
+//! trips and the server's work, not flushes to disk). Run with
 //! `cargo bench -p webhook-guard-sql --bench completion`.
 #![allow(missing_docs, clippy::unwrap_used)]
 

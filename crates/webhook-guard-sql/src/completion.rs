@@ -27,6 +27,7 @@ pub const DATABASE_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Dropped without a commit (an error returned early, a panic, the request cancelled), the
 /// transaction rolls back (sqlx does it when the connection goes back to the pool) and the guard
 /// releases the claim after the handler: the sender's retry runs the handler again.
+#[must_use = "a completion dropped without `commit` rolls back, and the guard releases the claim"]
 pub struct Completion<DB: Backend> {
     transaction: sqlx::Transaction<'static, DB>,
     claim: HeldClaim,
@@ -211,5 +212,36 @@ impl<DB: Backend> SqlStore<DB> {
                 self.timeout
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(rejection: &Rejection, name: &str) -> Option<String> {
+        rejection.headers().into_iter().find(|(n, _)| n == name).map(|(_, v)| v.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn a_lost_claim_is_the_in_flight_row_409_with_retry_after_1() {
+        let error = CompletionError::claim_lost("sqlite completion of k: the claim's lease expired");
+        assert_eq!(error.kind(), CompletionErrorKind::ClaimLost);
+        assert_eq!(error.status(), StatusCode::CONFLICT);
+        assert_eq!(error.retry_after(), CLAIM_LOST_RETRY_AFTER);
+        let rejection = error.rejection();
+        assert_eq!(rejection.kind(), webhook_guard::RejectionKind::InFlight);
+        assert_eq!(header(&rejection, "retry-after").as_deref(), Some("1"));
+        assert_eq!(error.to_string(), "sqlite completion of k: the claim's lease expired");
+    }
+
+    #[test]
+    fn a_database_failure_is_the_store_unavailable_row_503_with_retry_after_30() {
+        let error = CompletionError::database("postgres completion of k timed out after 2s");
+        assert_eq!(error.kind(), CompletionErrorKind::Database);
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let rejection = error.rejection();
+        assert_eq!(rejection.kind(), webhook_guard::RejectionKind::StoreUnavailable);
+        assert_eq!(header(&rejection, "retry-after").as_deref(), Some("30"));
     }
 }

@@ -62,8 +62,8 @@ webhook_guard_test_support::store_protocol_suite!(async {
     let fixture = fixture().await;
     (fixture.store().await, fixture)
 });
-support::cases::store_cases!();
-support::cases::completion_cases!();
+support::protocol::store_cases!();
+support::completion::completion_cases!();
 support::http::http_cases!();
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

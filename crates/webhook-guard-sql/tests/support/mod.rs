@@ -1,16 +1,17 @@
 //! What the SQLite and Postgres test files share: a temporary directory, a claim admitted by a real
 //! guard (the handler's `HeldClaim`), a receiver over real HTTP whose handler completes its claim
 //! in its own transaction, and the cases themselves as macros expanded once per database
-//! ([`store_cases!`](crate::store_cases), [`completion_cases!`](crate::completion_cases),
-//! [`http_cases!`](crate::http_cases)).
+//! (`protocol::store_cases!`, `completion::completion_cases!`, `http::http_cases!`).
 //!
-//! A file that expands them defines `type Db` (the sqlx database), `struct Fixture` with a field
-//! `pool: sqlx::Pool<Db>`, `async fn fixture() -> Fixture` (a fresh, empty database), and
-//! `fn fixture_store(fixture: &Fixture) -> SqlStore<Db>`-style access through `fixture.store()`.
+//! A file that expands them defines `type Db` (the sqlx database), `async fn fixture() -> Fixture`
+//! (a fresh, empty database) and `struct Fixture` with a field `pool: sqlx::Pool<Db>` and the
+//! methods `async fn store(&self) -> SqlStore<Db>` (the default store on it, migrated) and
+//! `async fn hold_writes(&self)` (another connection keeping every write waiting until dropped).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
-pub mod cases;
+pub mod completion;
 pub mod http;
+pub mod protocol;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
