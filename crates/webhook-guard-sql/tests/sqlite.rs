@@ -87,9 +87,8 @@ async fn a_duplicate_is_answered_while_another_delivery_holds_the_write_lock() {
     };
     assert!(store.complete("done", &token, support::TTL).await.unwrap());
     let _in_flight = store.claim("busy", support::LEASE).await.unwrap();
+    // Held for good: a claim that tried to write first would wait out the busy timeout and fail.
     let _held = fixture.hold_writes().await;
-    let started = std::time::Instant::now();
     assert_eq!(store.claim("done", support::LEASE).await.unwrap(), webhook_guard::Claim::Completed);
     assert!(matches!(store.claim("busy", support::LEASE).await.unwrap(), webhook_guard::Claim::InFlight { .. }));
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
 }

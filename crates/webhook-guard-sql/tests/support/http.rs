@@ -270,6 +270,24 @@ macro_rules! http_cases {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_copy_is_answered_409_while_the_first_is_still_in_its_transaction() {
+                let fixture = fixture().await;
+                let receiver = serve(fixture.store().await, LEASE).await;
+                let addr = receiver.addr;
+                // The first run holds its transaction open for 1.2 s after its write; a copy sent
+                // meanwhile is answered without waiting for it (its claim only reads the row).
+                let first = tokio::task::spawn_blocking(move || send(addr, "slow_busy_1").unwrap());
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let copy = blocking(move || send(addr, "slow_busy_1").unwrap()).await;
+                assert_eq!(copy.status, 409, "{copy:?}");
+                assert!(copy.header("retry-after").is_some(), "{copy:?}");
+                assert!(!first.is_finished(), "the copy was answered only once the first had committed");
+                assert_handled(&first.await.unwrap());
+                assert_eq!(receiver.calls_of("slow_busy_1"), 1);
+                assert_eq!(receiver.effects("slow_busy_1").await, 1);
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_handler_outliving_its_lease_inside_its_transaction_commits_once() {
                 let fixture = fixture().await;
                 let receiver = serve(fixture.store().await, Duration::from_millis(500)).await;
