@@ -52,22 +52,29 @@ async fn run() -> Result<(), String> {
     }
     // The url is never printed: it may hold a password.
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // An acquire timeout below the store's 2 s (webhook-guard-sql's recommendation): a
+        // database that is down fails the claim fast (503) instead of queueing requests.
         let pool = PgPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(1))
             .connect(&url)
             .await
             .map_err(|error| format!("DATABASE_URL (postgres): {error}"))?;
         serve(pool, &addr).await
     } else if url.starts_with("sqlite:") {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Each pooled connection would see its own empty database.
+            return Err("DATABASE_URL: an in-memory SQLite database cannot be shared by a pool: use a file".to_owned());
+        }
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(|error| format!("DATABASE_URL (sqlite): {error}"))?
             .create_if_missing(true)
-            // WAL: readers (claims, lookups) do not wait for the one writer.
-            // https://www.sqlite.org/wal.html
+            // As webhook-guard-sql recommends: WAL, so reads (a duplicate's claim) never wait for
+            // the one writer (https://www.sqlite.org/wal.html); a busy timeout below the store's
+            // 2 s, so a write that cannot get the lock fails before the store gives up on it.
             .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(1));
         let pool = SqlitePoolOptions::new()
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(1))
             .connect_with(options)
             .await
             .map_err(|error| format!("DATABASE_URL (sqlite): {error}"))?;

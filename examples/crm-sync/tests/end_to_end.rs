@@ -347,4 +347,12 @@ fn without_a_secret_or_with_an_unknown_database_it_exits_with_status_2() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"), "{output:?}");
+    let output = std::process::Command::new(BIN)
+        .env_clear()
+        .env("BOTDOG_SECRET", "s")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("in-memory"), "{output:?}");
 }
