@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use redis::Commands;
 use support::{RedisInspect as _, RedisServer};
-use webhook_guard::{Claim, ClaimToken, DedupStore};
+use webhook_guard::{Claim, DedupStore};
 use webhook_guard_redis::{COMPLETED, DEFAULT_TIMEOUT, RedisStore};
+use webhook_guard_test_support::store_protocol::acquire;
 
 // A server of its own for each rule (the suite's keys would also share one).
 webhook_guard_test_support::store_protocol_suite!(async {
@@ -21,13 +22,6 @@ webhook_guard_test_support::store_protocol_suite!(async {
 
 const LEASE: Duration = Duration::from_secs(60);
 const TTL: Duration = Duration::from_secs(3600);
-
-async fn acquire(store: &RedisStore, key: &str, lease: Duration) -> ClaimToken {
-    match store.claim(key, lease).await.unwrap() {
-        Claim::Acquired(token) => token,
-        other => panic!("{key}: expected Acquired, got {other:?}"),
-    }
-}
 
 fn retry_after(claim: Claim) -> Duration {
     match claim {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -41,6 +42,17 @@ async fn start_with(dedup: Dedup) -> Server {
     let handler_calls = Arc::clone(&calls);
     let service =
         WebhookLayer::new(guard(dedup)).layer(service_fn(move |request| handle(Arc::clone(&handler_calls), request)));
+    Server::new(serve(service).await, calls)
+}
+
+/// Serves `service` on a free loopback port, one connection per task, until the test's runtime
+/// stops.
+async fn serve<S>(service: S) -> SocketAddr
+where
+    S: tower::Service<Request<hyper::body::Incoming>, Response = Response<Full<Bytes>>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: std::error::Error + Send + Sync,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -50,7 +62,7 @@ async fn start_with(dedup: Dedup) -> Server {
             tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
         }
     });
-    Server::new(addr, calls)
+    addr
 }
 
 webhook_guard_test_support::dedup_scenarios!();
@@ -90,16 +102,7 @@ async fn a_claim_handed_over_and_never_completed_is_released_despite_the_2xx() {
         }
     });
     let service = WebhookLayer::new(guard(Dedup::new(MemoryStore::default()))).layer(handler);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let service = TowerToHyperService::new(service.clone());
-            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
-        }
-    });
-    let server = Server::new(addr, calls);
+    let server = Server::new(serve(service).await, calls);
     let receiver = server.receiver.clone();
     let (first, retry) = blocking(move || {
         let body = body("handed_over_1");

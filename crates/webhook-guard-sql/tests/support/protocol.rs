@@ -13,20 +13,7 @@ macro_rules! store_cases {
 
             use super::support::{LEASE, TTL};
             use super::{Db, fixture};
-
-            async fn acquire(store: &SqlStore<Db>, key: &str, lease: Duration) -> ClaimToken {
-                match store.claim(key, lease).await.unwrap() {
-                    Claim::Acquired(token) => token,
-                    other => panic!("{key}: expected Acquired, got {other:?}"),
-                }
-            }
-
-            fn retry_after(claim: Claim) -> Duration {
-                match claim {
-                    Claim::InFlight { retry_after } => retry_after,
-                    other => panic!("expected InFlight, got {other:?}"),
-                }
-            }
+            use webhook_guard_test_support::store_protocol::{acquire, in_flight};
 
             /// The row of `key`: token, completed, milliseconds left before it expires.
             async fn row(store: &SqlStore<Db>, key: &str) -> Option<(String, bool, i64)> {
@@ -51,7 +38,7 @@ macro_rules! store_cases {
                 let (held, completed, left) = row(&store, "app:botdog:1").await.unwrap();
                 assert_eq!((held.as_str(), completed), (token.as_str(), false), "in flight: the token");
                 assert!((55_000..=61_000).contains(&left), "the lease: {left} ms");
-                let wait = retry_after(store.claim("app:botdog:1", LEASE).await.unwrap());
+                let wait = in_flight(&store, "app:botdog:1").await;
                 assert!(wait <= LEASE && wait > LEASE - Duration::from_secs(5), "{wait:?}");
 
                 assert!(store.complete("app:botdog:1", &token, TTL).await.unwrap());
@@ -72,10 +59,10 @@ macro_rules! store_cases {
                 let store = fixture.store().await;
                 let lease = Duration::from_secs(10);
                 let _token = acquire(&store, "k", lease).await;
-                let first = retry_after(store.claim("k", lease).await.unwrap());
+                let first = in_flight(&store, "k").await;
                 assert!(first <= lease && first > lease - Duration::from_millis(500), "{first:?}");
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                let later = retry_after(store.claim("k", lease).await.unwrap());
+                let later = in_flight(&store, "k").await;
                 assert!(later <= first - Duration::from_millis(250), "the time left shrinks: {first:?} then {later:?}");
             }
 

@@ -44,21 +44,23 @@ impl Db {
         use sqlx::Row as _;
         let query = sqlx::AssertSqlSafe(sql.to_owned());
         runtime().block_on(async {
+            // One expression for both pools: the row types differ, the reading does not.
+            macro_rules! text_rows {
+                ($pool:expr) => {
+                    sqlx::query(query)
+                        .fetch_all($pool)
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|row| {
+                            (0..row.columns().len()).map(|i| row.try_get::<Option<String>, _>(i).unwrap()).collect()
+                        })
+                        .collect()
+                };
+            }
             match self {
-                Self::Sqlite(pool) => sqlx::query(query)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|row| (0..row.columns().len()).map(|i| row.try_get::<Option<String>, _>(i).unwrap()).collect())
-                    .collect(),
-                Self::Postgres(pool) => sqlx::query(query)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|row| (0..row.columns().len()).map(|i| row.try_get::<Option<String>, _>(i).unwrap()).collect())
-                    .collect(),
+                Self::Sqlite(pool) => text_rows!(pool),
+                Self::Postgres(pool) => text_rows!(pool),
             }
         })
     }
