@@ -12,13 +12,16 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::ConfigError;
+use crate::scheme::hmac_sha256::PrekeyedHmac;
 
-pub(crate) type HmacSha256 = Hmac<Sha256>;
+/// HMAC-SHA256 as the `hmac` crate computes it: what the test signer signs with, independently
+/// of the engine's own [`PrekeyedHmac`].
+#[cfg(any(test, feature = "testing"))]
+pub(crate) type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// Shared key material for HMAC signatures and secret-in-body comparison.
 #[derive(Clone)]
@@ -190,8 +193,8 @@ impl SecretFormat {
 /// A secret with its HMAC key schedule precomputed.
 #[derive(Clone)]
 pub(crate) struct HmacKey {
-    /// The keyed state after absorbing the inner pad; cloned per request.
-    pub(crate) mac: HmacSha256,
+    /// The key schedule (inner and outer pads hashed); each request starts from a copy.
+    pub(crate) mac: PrekeyedHmac,
     /// SHA-256 of the secret: secret-in-body schemes compare digests so the comparison takes the
     /// same time whatever the lengths.
     pub(crate) digest: Zeroizing<[u8; 32]>,
@@ -224,10 +227,7 @@ impl Keyring {
             len += 1;
             match key.into() {
                 Key::Secret(secret) => {
-                    // Any key length is valid for HMAC (RFC 2104 §2); this cannot fail.
-                    let Ok(mac) = <HmacSha256 as KeyInit>::new_from_slice(secret.expose()) else {
-                        continue;
-                    };
+                    let mac = PrekeyedHmac::new(secret.expose());
                     let digest = Zeroizing::new(Sha256::digest(secret.expose()).into());
                     hmac.push((index, HmacKey { mac, digest }));
                     // `secret` is dropped (and zeroized) here: the keyring keeps only derived state.

@@ -5,12 +5,11 @@
 //! malformed headers) is decided first; then the MACs; the timestamp window only after a MAC
 //! matched, so what an unauthenticated caller learns never depends on a secret.
 
-use hmac::Mac;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use super::parse::{Provided, parse_signature, parse_timestamp};
+use super::parse::{Provided, parse_signature_into, parse_timestamp};
 use super::{Scheme, SchemeKind, SignedContent, SignedScheme};
 use crate::error::VerifyError;
 use crate::event::peek_str_field;
@@ -53,7 +52,8 @@ where
 {
     match &scheme.kind {
         SchemeKind::Signed(signed) => {
-            let material = read_material(signed, headers)?;
+            let mut material = Material::default();
+            read_material_into(signed, headers, &mut material)?;
             let matched = match_signatures(signed, keyring, &material, body).ok_or_else(VerifyError::mismatch)?;
             if let Some((_, timestamp)) = material.timestamp {
                 check_window(timestamp, window)?;
@@ -70,6 +70,7 @@ where
 }
 
 /// The header material of a signed delivery, parsed but not yet checked.
+#[derive(Default)]
 pub(crate) struct Material<'a> {
     pub(crate) provided: Provided<'a>,
     pub(crate) timestamp: Option<(&'a [u8], i64)>,
@@ -81,21 +82,37 @@ pub(crate) fn read_material<'a, H>(scheme: &SignedScheme, headers: &'a H) -> Res
 where
     H: HeaderSource + ?Sized,
 {
+    let mut material = Material::default();
+    read_material_into(scheme, headers, &mut material)?;
+    Ok(material)
+}
+
+/// [`read_material`] into `material`, which must be empty (its `Default`): the engine's path.
+/// The material is a few hundred bytes (two inline MACs); filled in place, it is not copied out
+/// of a `Result` and into the caller on every delivery.
+pub(crate) fn read_material_into<'a, H>(
+    scheme: &SignedScheme,
+    headers: &'a H,
+    material: &mut Material<'a>,
+) -> Result<(), VerifyError>
+where
+    H: HeaderSource + ?Sized,
+{
     let signature_name = scheme.signature_headers.first().map_or("signature", String::as_str);
     let names = &scheme.parsed_names;
     let value = lookup(headers, &scheme.signature_headers, &names.signature, signature_name)?
         .ok_or_else(|| VerifyError::missing(signature_name))?;
-    let provided = parse_signature(value, &scheme.format, scheme.encoding)
+    parse_signature_into(value, &scheme.format, scheme.encoding, &mut material.provided)
         .map_err(|problem| VerifyError::malformed(signature_name, &problem.describe(&scheme.format)))?;
 
     let (timestamp_bytes, timestamp_name) = if scheme.timestamp_in_signature() {
-        (provided.timestamp, signature_name)
+        (material.provided.timestamp, signature_name)
     } else if let Some(first) = scheme.timestamp_headers.first() {
         (lookup(headers, &scheme.timestamp_headers, &names.timestamp, first)?, first.as_str())
     } else {
         (None, "")
     };
-    let timestamp = match timestamp_bytes {
+    material.timestamp = match timestamp_bytes {
         Some(bytes) => {
             let parsed = parse_timestamp(bytes).ok_or_else(|| {
                 VerifyError::malformed(timestamp_name, "does not hold a timestamp in whole seconds since 1970")
@@ -108,7 +125,7 @@ where
         None => None,
     };
 
-    let id = match scheme.id_headers.first() {
+    material.id = match scheme.id_headers.first() {
         Some(first) => {
             let bytes =
                 lookup(headers, &scheme.id_headers, &names.id, first)?.ok_or_else(|| VerifyError::missing(first))?;
@@ -120,7 +137,7 @@ where
         }
         None => None,
     };
-    Ok(Material { provided, timestamp, id })
+    Ok(())
 }
 
 /// The one value of a header known under `names` (aliases), each name looked up by its parsed
@@ -199,9 +216,9 @@ pub(crate) fn hmac_matches(content: &SignedContent, key: &HmacKey, material: &Ma
     }
     let timestamp = material.timestamp.map_or(&b""[..], |(bytes, _)| bytes);
     let id = material.id.unwrap_or("").as_bytes();
-    let mut mac = key.mac.clone();
+    let mut mac = key.mac.start();
     content.feed(timestamp, id, body, |chunk| mac.update(chunk));
-    let expected = Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()));
+    let expected = mac.finish();
     let mut hit = Choice::from(0);
     for provided in material.provided.hmac.iter() {
         hit |= equal_macs(&expected, provided);
@@ -209,14 +226,14 @@ pub(crate) fn hmac_matches(content: &SignedContent, key: &HmacKey, material: &Ma
     bool::from(hit)
 }
 
-/// Whether two MACs are equal, in constant time: the XOR of their four 64-bit words OR-ed
-/// together, then one `subtle` comparison with zero. `subtle`'s slice comparison does the same
-/// byte by byte, with an optimization barrier per byte; four words need none of that.
-fn equal_macs(expected: &[u8; 32], provided: &[u8; 32]) -> Choice {
-    let mut difference = 0u64;
-    for (a, b) in expected.chunks_exact(8).zip(provided.chunks_exact(8)) {
-        let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().unwrap_or([0; 8]));
-        difference |= word(a) ^ word(b);
+/// Whether a MAC (as SHA-256's eight state words) equals a provided one (its 32 bytes, which
+/// are those words big-endian), in constant time: the XOR of the words OR-ed together, then one
+/// `subtle` comparison with zero. `subtle`'s slice comparison does the same byte by byte, with an
+/// optimization barrier per byte; eight words need none of that.
+fn equal_macs(expected: &[u32; 8], provided: &[u8; 32]) -> Choice {
+    let mut difference = 0u32;
+    for (word, bytes) in expected.iter().zip(provided.as_chunks::<4>().0) {
+        difference |= word ^ u32::from_be_bytes(*bytes);
     }
     difference.ct_eq(&0)
 }
@@ -245,18 +262,15 @@ pub(crate) fn ed25519_matches(
 }
 
 pub(crate) fn check_window(timestamp: i64, window: Window) -> Result<(), VerifyError> {
-    let skew = i128::from(window.now) - i128::from(timestamp);
-    if skew.unsigned_abs() <= u128::from(window.tolerance_secs) {
+    // `abs_diff` is exact over the whole `i64` range (a `u64`), without widening to `i128`.
+    let distance = window.now.abs_diff(timestamp);
+    if distance <= window.tolerance_secs {
         return Ok(());
     }
-    let direction = if skew > 0 { "in the past" } else { "in the future" };
+    let direction = if window.now > timestamp { "in the past" } else { "in the future" };
     Err(VerifyError::new(
         crate::VerifyErrorKind::TimestampOutOfTolerance,
-        format!(
-            "timestamp is {} s {direction}, outside the tolerance of {} s",
-            skew.unsigned_abs(),
-            window.tolerance_secs
-        ),
+        format!("timestamp is {distance} s {direction}, outside the tolerance of {} s", window.tolerance_secs),
     ))
 }
 
@@ -306,6 +320,27 @@ mod tests {
     use crate::{FixedClock, Verifier, VerifyErrorKind};
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    /// The window is exact at its edges and over the whole `i64` range.
+    #[test]
+    fn window_edges_and_extremes() {
+        use super::{Window, check_window};
+        let window = |now, tolerance_secs| Window { now, tolerance_secs };
+        assert!(check_window(700, window(1_000, 300)).is_ok());
+        assert!(check_window(1_300, window(1_000, 300)).is_ok());
+        let past = check_window(699, window(1_000, 300)).unwrap_err();
+        assert_eq!(past.message(), "timestamp is 301 s in the past, outside the tolerance of 300 s");
+        let future = check_window(1_301, window(1_000, 300)).unwrap_err();
+        assert_eq!(future.message(), "timestamp is 301 s in the future, outside the tolerance of 300 s");
+        assert!(check_window(i64::MIN, window(i64::MAX, u64::MAX)).is_ok());
+        let far = check_window(i64::MIN, window(i64::MAX, 0)).unwrap_err();
+        assert_eq!(far.message(), "timestamp is 18446744073709551615 s in the past, outside the tolerance of 0 s");
+        let far = check_window(i64::MAX, window(i64::MIN, u64::MAX - 1)).unwrap_err();
+        assert_eq!(
+            far.message(),
+            "timestamp is 18446744073709551615 s in the future, outside the tolerance of 18446744073709551614 s"
+        );
+    }
 
     /// Through an `http::HeaderMap`, headers are looked up by their parsed names: aliases are
     /// still one header, and two different values under them are still refused.

@@ -20,6 +20,7 @@
 //! by the same [`SignatureFormat::Versioned`] layout when the keyring holds Ed25519 public keys.
 
 pub(crate) mod check;
+pub(crate) mod hmac_sha256;
 pub(crate) mod parse;
 mod template;
 

@@ -14,6 +14,8 @@ use crate::error::ConfigError;
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedContent {
     pub(crate) parts: Vec<Part>,
+    /// Whether `parts` include [`Part::Timestamp`]: asked per layout per delivery, so found once.
+    uses_timestamp: bool,
     source: String,
 }
 
@@ -63,7 +65,7 @@ impl SignedContent {
         if parts.iter().filter(|part| **part == Part::Body).count() != 1 {
             return Err(ConfigError::InvalidScheme("signed content must contain `{body}` exactly once"));
         }
-        Ok(Self { parts, source: template.to_owned() })
+        Ok(Self::new(parts, template.to_owned()))
     }
 
     /// A layout from fixed parts (presets).
@@ -78,12 +80,17 @@ impl SignedContent {
                 Part::Body => "{body}".to_owned(),
             })
             .collect();
-        Self { parts: parts.to_vec(), source }
+        Self::new(parts.to_vec(), source)
+    }
+
+    fn new(parts: Vec<Part>, source: String) -> Self {
+        let uses_timestamp = parts.contains(&Part::Timestamp);
+        Self { parts, uses_timestamp, source }
     }
 
     /// Whether the layout includes the timestamp.
     pub fn uses_timestamp(&self) -> bool {
-        self.parts.contains(&Part::Timestamp)
+        self.uses_timestamp
     }
 
     /// Whether the layout includes the id.
