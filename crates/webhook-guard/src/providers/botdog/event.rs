@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field};
 
 /// The field Botdog names its event type in.
 const TYPE_FIELD: &str = "eventType";
@@ -140,8 +140,8 @@ macro_rules! botdog_events {
 
             /// Parses a (verified) Botdog body.
             ///
-            /// Reads `eventType` first, then parses the body once into that event's struct. An
-            /// unknown `eventType` gives [`BotdogEvent::Unknown`] for any JSON object.
+            /// Reads the body once, straight into the struct its `eventType` names. An unknown
+            /// `eventType` gives [`BotdogEvent::Unknown`] for any JSON object.
             ///
             /// # Errors
             ///
@@ -149,6 +149,12 @@ macro_rules! botdog_events {
             /// known event does not match its type (the error names the JSON path, e.g.
             /// `contactEmails`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+                parse_typed(body, Self::parse_in_two_passes)
+            }
+
+            /// [`BotdogEvent::parse`] reading `eventType` first, then the body into its type
+            /// while tracking the JSON path: the errors of the one-pass parse.
+            pub(crate) fn parse_in_two_passes(body: &[u8]) -> Result<Self, PayloadError> {
                 let event_type = peek_type_field(body, TYPE_FIELD)?.ok_or_else(|| {
                     PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
                 })?;
@@ -165,6 +171,21 @@ macro_rules! botdog_events {
                     $( Self::$variant(event) => Some(&event.id), )*
                     Self::Unknown(event) => event.raw.get("id").and_then(serde_json::Value::as_str),
                 }
+            }
+        }
+
+        impl TypedEvent for BotdogEvent {
+            const TYPE_FIELD: &'static str = TYPE_FIELD;
+
+            fn is_typed(event_type: &str) -> bool {
+                matches!(event_type, $($name)|*)
+            }
+
+            fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
+                Ok(match event_type {
+                    $( $name => Self::$variant($variant::deserialize(object)?), )*
+                    other => Self::Unknown(UnknownEvent::deserialize_as(other, object)?),
+                })
             }
         }
 

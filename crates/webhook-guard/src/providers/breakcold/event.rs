@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field};
 
 /// The field Breakcold names its event type in.
 const TYPE_FIELD: &str = "event";
@@ -221,14 +221,20 @@ macro_rules! breakcold_events {
 
             /// Parses a (verified) Breakcold body.
             ///
-            /// Reads `event` first, then parses the body once into that event's envelope. An
-            /// unknown `event` gives [`BreakcoldEvent::Unknown`] for any JSON object.
+            /// Reads the body once, straight into the envelope its `event` names. An unknown
+            /// `event` gives [`BreakcoldEvent::Unknown`] for any JSON object.
             ///
             /// # Errors
             ///
             /// When the body is not a JSON object, `event` is missing or not a string, or a known
             /// event does not match its type (the error names the JSON path, e.g. `data.taskId`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+                parse_typed(body, Self::parse_in_two_passes)
+            }
+
+            /// [`BreakcoldEvent::parse`] reading `event` first, then the body into its envelope
+            /// while tracking the JSON path: the errors of the one-pass parse.
+            pub(crate) fn parse_in_two_passes(body: &[u8]) -> Result<Self, PayloadError> {
                 let event = peek_type_field(body, TYPE_FIELD)?.ok_or_else(|| {
                     PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
                 })?;
@@ -247,6 +253,21 @@ macro_rules! breakcold_events {
                         unknown.raw.get("eventId").and_then(serde_json::Value::as_str)
                     }
                 }
+            }
+        }
+
+        impl TypedEvent for BreakcoldEvent {
+            const TYPE_FIELD: &'static str = TYPE_FIELD;
+
+            fn is_typed(event_type: &str) -> bool {
+                matches!(event_type, $($name)|*)
+            }
+
+            fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
+                Ok(match event_type {
+                    $( $name => Self::$variant(BreakcoldEnvelope::<$data>::deserialize(object)?), )*
+                    other => Self::Unknown(UnknownEvent::deserialize_as(other, object)?),
+                })
             }
         }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field};
 
 /// The field the legacy webhooks name their event type in.
 const TYPE_FIELD: &str = "event";
@@ -130,14 +130,20 @@ macro_rules! legacy_events {
 
             /// Parses a legacy Breakcold body (whose `secret` the verifier has checked).
             ///
-            /// Reads `event` first, then parses the body once into that event's envelope. An
-            /// unknown `event` gives [`BreakcoldLegacyEvent::Unknown`] for any JSON object.
+            /// Reads the body once, straight into the envelope its `event` names. An unknown
+            /// `event` gives [`BreakcoldLegacyEvent::Unknown`] for any JSON object.
             ///
             /// # Errors
             ///
             /// When the body is not a JSON object, `event` is missing or not a string, or a known
             /// event does not match its type (the error names the JSON path, e.g. `payload.id`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+                parse_typed(body, Self::parse_in_two_passes)
+            }
+
+            /// [`BreakcoldLegacyEvent::parse`] reading `event` first, then the body into its
+            /// envelope while tracking the JSON path: the errors of the one-pass parse.
+            pub(crate) fn parse_in_two_passes(body: &[u8]) -> Result<Self, PayloadError> {
                 let event = peek_type_field(body, TYPE_FIELD)?.ok_or_else(|| {
                     PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`"))
                 })?;
@@ -147,6 +153,25 @@ macro_rules! legacy_events {
                 })
             }
 
+        }
+
+        impl TypedEvent for BreakcoldLegacyEvent {
+            const TYPE_FIELD: &'static str = TYPE_FIELD;
+
+            fn is_typed(event_type: &str) -> bool {
+                matches!(event_type, $($($name)|+)|*)
+            }
+
+            fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
+                Ok(match event_type {
+                    $( $($name)|+ => Self::$variant(LegacyEnvelope::<$payload>::deserialize(object)?), )*
+                    other => {
+                        let mut unknown = UnknownEvent::deserialize_as(other, object)?;
+                        remove_secret(&mut unknown);
+                        Self::Unknown(unknown)
+                    }
+                })
+            }
         }
 
         impl Event for BreakcoldLegacyEvent {
@@ -200,10 +225,16 @@ legacy_events! {
 /// An [`UnknownEvent`] whose raw JSON lacks the top-level `secret`.
 fn unknown_without_secret(event: &str, body: &[u8]) -> Result<UnknownEvent, PayloadError> {
     let mut unknown = UnknownEvent::parse_checked(event, TYPE_FIELD, body)?;
+    remove_secret(&mut unknown);
+    Ok(unknown)
+}
+
+/// Drops the top-level `secret` from an unknown event's JSON: it authenticates the delivery and
+/// must not reach handlers, logs or serialized events.
+fn remove_secret(unknown: &mut UnknownEvent) {
     if let Some(object) = unknown.raw.as_object_mut() {
         object.remove("secret");
     }
-    Ok(unknown)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, UnknownEvent, from_json, peek_type_field};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field};
 
 /// The field Pollybot names its event type in.
 const TYPE_FIELD: &str = "event";
@@ -98,14 +98,20 @@ impl PollybotEvent {
 
     /// Parses a (verified) Pollybot body.
     ///
-    /// Reads `event` first, then parses the body once into that event's type. An unknown `event`
-    /// gives [`PollybotEvent::Unknown`] for any JSON object.
+    /// Reads the body once, straight into the type its `event` names. An unknown `event` gives
+    /// [`PollybotEvent::Unknown`] for any JSON object.
     ///
     /// # Errors
     ///
     /// When the body is not a JSON object, `event` is missing or not a string, or a known event
     /// does not match its type (the error names the JSON path, e.g. `data.id`).
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+        parse_typed(body, Self::parse_in_two_passes)
+    }
+
+    /// [`PollybotEvent::parse`] reading `event` first, then the body into its type while
+    /// tracking the JSON path: the errors of the one-pass parse.
+    pub(crate) fn parse_in_two_passes(body: &[u8]) -> Result<Self, PayloadError> {
         let event = peek_type_field(body, TYPE_FIELD)?
             .ok_or_else(|| PayloadError::new("$", format!("missing field `{TYPE_FIELD}` at `$`")))?;
         Ok(match event.as_ref() {
@@ -134,6 +140,21 @@ impl PollybotEvent {
                 Some((&unknown.event_type, id, timestamp))
             }
         }
+    }
+}
+
+impl TypedEvent for PollybotEvent {
+    const TYPE_FIELD: &'static str = TYPE_FIELD;
+
+    fn is_typed(event_type: &str) -> bool {
+        event_type == "LEAD_CREATED"
+    }
+
+    fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
+        Ok(match event_type {
+            "LEAD_CREATED" => Self::LeadCreated(PollybotEnvelope::deserialize(object)?),
+            other => Self::Unknown(UnknownEvent::deserialize_as(other, object)?),
+        })
     }
 }
 

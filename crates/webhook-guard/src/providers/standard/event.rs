@@ -94,6 +94,25 @@ mod tests {
         assert_eq!(error.message(), "missing field `data` at `$`");
     }
 
+    /// `data` as checked JSON text (`Box<RawValue>`): kept byte for byte, parsed later; JSON that
+    /// is not valid is still refused with its path.
+    #[test]
+    fn raw_data_is_checked_and_kept_as_sent() {
+        use serde_json::value::RawValue;
+        let event = StandardEvent::<Box<RawValue>>::parse(COMPLETED.as_bytes()).unwrap();
+        assert_eq!(event.event_type(), "call.completed");
+        assert_eq!(event.data.get(), r#"{"callId": "call_1", "durationSeconds": 184, "outcome": "meeting_booked"}"#);
+        let call: Call = serde_json::from_str(event.data.get()).unwrap();
+        assert_eq!(call.duration_seconds, 184);
+
+        let broken = COMPLETED.replace("184,", "184,,");
+        let error = StandardEvent::<Box<RawValue>>::parse(broken.as_bytes()).unwrap_err();
+        assert_eq!(error.path(), "$");
+        assert!(error.message().starts_with("body is not valid JSON"), "{error}");
+        let error = StandardEvent::<Box<RawValue>>::parse(br#"{"type": "x.y"}"#).unwrap_err();
+        assert_eq!(error.message(), "missing field `data` at `$`");
+    }
+
     #[test]
     fn serializes_type_back() {
         let event = StandardEvent::<serde_json::Value>::parse(COMPLETED.as_bytes()).unwrap();
