@@ -130,7 +130,10 @@ impl RedisStoreBuilder {
         let client = Client::open(url).map_err(|error| StoreError::new(format!("redis: {error}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
+            // No response timeout inside the connection: `run` bounds every call, connecting
+            // again included (a call waits for a reconnection in progress), and one timer per
+            // call is enough (the connection's would be a second, armed and cancelled per call).
+            .set_response_timeout(None)
             .set_max_delay(Duration::from_secs(1));
         let connect = async {
             let mut connection = ConnectionManager::new_with_config(client, config).await?;

@@ -11,7 +11,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use hashlink::LinkedHashMap;
+use std::hash::BuildHasher;
+
+use hashlink::linked_hash_map::RawEntryMut;
+use hashlink::{DefaultHashBuilder, LinkedHashMap};
 
 use super::{Claim, ClaimToken, DedupStore, StoreError, clamp_duration};
 
@@ -28,7 +31,7 @@ const IN_FLIGHT_RESERVED: usize = 4096;
 const COMPLETED_RESERVED_MAX: usize = 4 << 20;
 
 /// A claim in flight.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct InFlight {
     token: ClaimToken,
     until: Instant,
@@ -36,15 +39,23 @@ struct InFlight {
 
 /// Both lists keep insertion order: the front is the least recently claimed (or completed) id.
 /// A key is in at most one of them.
+///
+/// Both hash with the same keys (`hasher`), so an operation hashes its key once and looks it up
+/// in both lists with that hash: a claim used to hash it four times, a completion three.
 #[derive(Debug)]
 struct Entries {
     in_flight: LinkedHashMap<Box<str>, InFlight>,
     completed: LinkedHashMap<Box<str>, Instant>,
+    hasher: DefaultHashBuilder,
     capacity: usize,
     evicted_live: u64,
 }
 
 impl Entries {
+    fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
     fn len(&self) -> usize {
         self.in_flight.len() + self.completed.len()
     }
@@ -129,13 +140,15 @@ impl MemoryStore {
     /// A store holding at most `capacity` ids (at least one). See the type's docs for sizing.
     pub fn new(capacity: u64) -> Self {
         let capacity = usize::try_from(capacity).unwrap_or(usize::MAX).max(1);
+        let hasher = DefaultHashBuilder::default();
         let entries = Entries {
             // Sized once for the whole capacity: a table that doubles as it fills rehashes
             // every key under the lock, a pause of milliseconds at hundreds of thousands of
             // ids. Only the control bytes of an untouched table are resident (about 2 MB
             // for the default million ids); claims in flight are bounded by concurrency.
-            in_flight: LinkedHashMap::with_capacity(capacity.min(IN_FLIGHT_RESERVED)),
-            completed: LinkedHashMap::with_capacity(capacity.min(COMPLETED_RESERVED_MAX)),
+            in_flight: LinkedHashMap::with_capacity_and_hasher(capacity.min(IN_FLIGHT_RESERVED), hasher.clone()),
+            completed: LinkedHashMap::with_capacity_and_hasher(capacity.min(COMPLETED_RESERVED_MAX), hasher.clone()),
+            hasher,
             capacity,
             evicted_live: 0,
         };
@@ -171,27 +184,33 @@ impl MemoryStore {
         let now = Instant::now();
         let mut entries = self.lock();
         entries.sweep(now);
-        match entries.completed.get(key) {
-            Some(until) if *until > now => return Ok(Claim::Completed),
-            Some(_) => {
-                entries.completed.remove(key);
+        let hash = entries.hash(key);
+        let entries = &mut *entries;
+        if let RawEntryMut::Occupied(completed) = entries.completed.raw_entry_mut().from_key_hashed_nocheck(hash, key) {
+            if *completed.get() > now {
+                return Ok(Claim::Completed);
             }
-            None => {}
+            completed.remove();
         }
-        match entries.in_flight.get(key) {
-            Some(claim) if claim.until > now => return Ok(Claim::InFlight { retry_after: claim.until - now }),
-            Some(_) => {
-                entries.in_flight.remove(key);
+        let claim = match entries.in_flight.raw_entry_mut().from_key_hashed_nocheck(hash, key) {
+            RawEntryMut::Occupied(claim) if claim.get().until > now => {
+                return Ok(Claim::InFlight { retry_after: claim.get().until - now });
             }
-            None => {}
-        }
-        // The token is drawn only here: duplicates, the common case under retries, cost no trip to
-        // the random source.
-        let token = ClaimToken::random()?;
-        let until = deadline(now, lease);
-        entries.in_flight.insert(key.into(), InFlight { token, until });
+            RawEntryMut::Occupied(mut expired) => {
+                // Taken over: the key's allocation is kept, the claim moves to the back.
+                let claim = new_claim(now, lease)?;
+                *expired.get_mut() = claim;
+                expired.to_back();
+                claim
+            }
+            RawEntryMut::Vacant(vacant) => {
+                let claim = new_claim(now, lease)?;
+                vacant.insert_hashed_nocheck(hash, key.into(), claim);
+                claim
+            }
+        };
         entries.evict_over_capacity(now);
-        Ok(Claim::Acquired(token))
+        Ok(Claim::Acquired(claim.token))
     }
 
     /// The synchronous compare-and-set to completed.
@@ -199,15 +218,27 @@ impl MemoryStore {
         let now = Instant::now();
         let mut entries = self.lock();
         entries.sweep(now);
-        if !holds(&entries, key, token, now) {
+        let hash = entries.hash(key);
+        let entries = &mut *entries;
+        let RawEntryMut::Occupied(claim) = entries.in_flight.raw_entry_mut().from_key_hashed_nocheck(hash, key) else {
+            return false;
+        };
+        if !holds(claim.get(), token, now) {
             return false;
         }
         // The key moves from one list to the other: its allocation is reused, not copied.
-        let key = match entries.in_flight.remove_entry(key) {
-            Some((key, _)) => key,
-            None => key.into(),
-        };
-        entries.completed.insert(key, deadline(now, ttl));
+        let (key, _) = claim.remove_entry();
+        let until = deadline(now, ttl);
+        match entries.completed.raw_entry_mut().from_key_hashed_nocheck(hash, &key) {
+            // Not reached (a key is in one list at a time), but never two entries for one key.
+            RawEntryMut::Occupied(mut completed) => {
+                *completed.get_mut() = until;
+                completed.to_back();
+            }
+            RawEntryMut::Vacant(vacant) => {
+                vacant.insert_hashed_nocheck(hash, key, until);
+            }
+        }
         true
     }
 
@@ -216,17 +247,26 @@ impl MemoryStore {
         let now = Instant::now();
         let mut entries = self.lock();
         entries.sweep(now);
-        if !holds(&entries, key, token, now) {
-            return false;
+        let hash = entries.hash(key);
+        match entries.in_flight.raw_entry_mut().from_key_hashed_nocheck(hash, key) {
+            RawEntryMut::Occupied(claim) if holds(claim.get(), token, now) => {
+                claim.remove();
+                true
+            }
+            _ => false,
         }
-        entries.in_flight.remove(key);
-        true
     }
 }
 
-/// Whether `token` holds a live claim on `key`.
-fn holds(entries: &Entries, key: &str, token: &ClaimToken, now: Instant) -> bool {
-    entries.in_flight.get(key).is_some_and(|claim| claim.token == *token && claim.until > now)
+/// A claim drawn now for `lease`. The token is drawn only once a claim is granted: duplicates, the
+/// common case under retries, cost no token.
+fn new_claim(now: Instant, lease: Duration) -> Result<InFlight, StoreError> {
+    Ok(InFlight { token: ClaimToken::random()?, until: deadline(now, lease) })
+}
+
+/// Whether `token` holds `claim` and its lease is still live.
+fn holds(claim: &InFlight, token: &ClaimToken, now: Instant) -> bool {
+    claim.token == *token && claim.until > now
 }
 
 /// `now + duration`, clamped to [`MAX_DURATION`](super::MAX_DURATION) and to what the platform's
