@@ -2,10 +2,11 @@
 # HTTP requests/s of the example receivers beside two baselines, in one run: a bare axum handler
 # that only reads the body, and a hand-written verifying handler (examples/http-baselines). Each
 # server is pinned to one core and wrk to the other (`taskset`), 1 KiB Botdog deliveries pre-signed
-# with distinct ids, `wrk -t1 -c32 -d${DURATION}s --latency`. Prints requests/s, p50, p99 and the
-# ratios; then the axum receiver again with RedisStore against a local redis-server.
+# with distinct ids, `wrk -t1 -c32 -d${DURATION}s --latency`; also the axum receiver with RedisStore
+# against a local redis-server. ROUNDS rounds of all six, interleaved; prints the medians of
+# requests/s, p50, p99 and of the server's CPU time per request, and the ratios.
 #
-#   bash scripts/bench-http.sh            # DURATION=8 by default
+#   bash scripts/bench-http.sh            # DURATION=8, ROUNDS=3 by default
 #
 # Installs wrk (and redis-server for the Redis row) with apt when missing. Never builds with
 # `-C target-cpu=native`.
@@ -16,21 +17,8 @@ DURATION="${DURATION:-8}"
 SECRET="bench-http-secret-0123456789"
 PORT=38571
 REDIS_PORT=38572
-WORK="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-install() {
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "$1 is missing: installing $2 (apt-get install -y $2)" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-  fi
-}
-install wrk wrk
-install redis-server redis-server
-
-echo "building the receivers and baselines (release)" >&2
-cargo build --release --quiet -p axum-receiver -p tower-receiver -p actix-receiver -p http-baselines
+# shellcheck source=scripts/http-bench-setup.sh
+source scripts/http-bench-setup.sh wrk redis-server
 
 # The wrk script: DELIVERIES distinct 1 KiB deliveries, each with its own id, signed now (the
 # receivers' tolerance is 300 s, far longer than a run) and sent in order, so every request is a new
@@ -78,7 +66,9 @@ end
 """)
 PY
 
-# Runs the server command on core 1, then wrk on core 0; prints "name requests/s p50 p99".
+# Runs the server command on core 1, then wrk on core 0; appends "name requests/s p50 p99 cpu"
+# to the results, where cpu is the server's CPU time (user + system, from /proc) per request in µs:
+# on a shared machine another process's slices lower requests/s, not the CPU a request costs.
 measure() {
   local name="$1"; shift
   ADDR="127.0.0.1:$PORT" WEBHOOK_SECRET="$SECRET" RUST_LOG=off taskset -c 1 "$@" >/dev/null 2>"$WORK/$name.err" &
@@ -87,39 +77,84 @@ measure() {
     if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
     sleep 0.1
   done
+  local ticks_before ticks_after also_before=0 also_after=0
+  ticks_before=$(cpu_ticks "$server")
+  [ -n "${ALSO_PID:-}" ] && also_before=$(cpu_ticks "$ALSO_PID")
   taskset -c 0 wrk -t1 -c32 -d"${DURATION}s" --latency -s "$WORK/deliveries.lua" "http://127.0.0.1:$PORT" >"$WORK/$name.wrk"
+  ticks_after=$(cpu_ticks "$server")
+  [ -n "${ALSO_PID:-}" ] && also_after=$(cpu_ticks "$ALSO_PID")
   kill "$server"; wait "$server" 2>/dev/null || true
-  local rps p50 p99 non2xx
+  local rps p50 p99 non2xx requests
   rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/$name.wrk")
   p50=$(awk '$1 == "50%" {print $2}' "$WORK/$name.wrk")
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/$name.wrk")
+  requests=$(awk '/requests in/ {print $1}' "$WORK/$name.wrk")
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/$name.wrk")
   if [ -n "$non2xx" ]; then
     # Duplicates are 200s: a non-2xx means the run did not measure what it claims.
     echo "error: $name answered $non2xx non-2xx responses" >&2
     exit 1
   fi
-  echo "$name $rps $p50 $p99" >>"$WORK/results"
+  local cpu also
+  per_request() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN { printf "%.2f", t / hz / n * 1e6 }'; }
+  cpu=$(per_request "$((ticks_after - ticks_before))")
+  also=$(per_request "$((also_after - also_before))")
+  echo "$name $rps $p50 $p99 $cpu $also" >>"$WORK/results"
 }
 
-measure bare target/release/bare
-measure hand_written target/release/hand_written
-measure axum_receiver target/release/axum-receiver
-measure tower_receiver target/release/tower-receiver
-measure actix_receiver target/release/actix-receiver
+# utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat; the command
+# name in field 2 has no spaces here).
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
 
+# ROUNDS rounds (default 3), each measuring every receiver once, in the same order: a slow spell
+# of the shared machine lands on one round of each, and the medians below leave it out.
+ROUNDS="${ROUNDS:-3}"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >/dev/null &
 REDIS=$!
 sleep 0.5
-REDIS_URL="redis://127.0.0.1:$REDIS_PORT" measure axum_receiver_redis target/release/axum-receiver
+for round in $(seq "$ROUNDS"); do
+  echo "round $round of $ROUNDS" >&2
+  measure bare target/release/bare
+  measure hand_written target/release/hand_written
+  measure axum_receiver target/release/axum-receiver
+  measure tower_receiver target/release/tower-receiver
+  measure actix_receiver target/release/actix-receiver
+  # A fresh database per run, so every delivery is new to it.
+  redis-cli -p "$REDIS_PORT" flushall >/dev/null
+  # redis-server's CPU per request too: on this machine it shares the two cores with the server
+  # and wrk, and its share is part of what a request through Redis costs.
+  ALSO_PID=$REDIS REDIS_URL="redis://127.0.0.1:$REDIS_PORT" measure axum_receiver_redis target/release/axum-receiver
+done
 kill "$REDIS"
 
 echo
 echo "wrk -t1 -c32 -d${DURATION}s, 1 KiB Botdog deliveries, server on core 1, wrk on core 0 ($(nproc) cores)"
+echo "medians of $ROUNDS rounds; cpu = the server's CPU time per request; ratios of the medians"
 awk '
-  { name[NR] = $1; rps[NR] = $2; p50[NR] = $3; p99[NR] = $4; if ($1 == "bare") bare = $2; if ($1 == "hand_written") hand = $2 }
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  # wrk prints latencies as 812.00us, 1.43ms or 2.01s: in ms.
+  function ms(v) {
+    if (v ~ /us$/) return v / 1000
+    if (v ~ /ms$/) return v + 0
+    if (v ~ /s$/) return v * 1000
+    return v + 0
+  }
+  !($1 in seen) { seen[$1] = 1; order[++count] = $1 }
+  { rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " ms($3); p99[$1] = p99[$1] " " ms($4); cpu[$1] = cpu[$1] " " $5; also[$1] = also[$1] " " $6 }
   END {
-    printf "%-22s %12s %10s %10s %14s %10s\n", "receiver", "requests/s", "p50", "p99", "÷hand-written", "÷bare"
-    for (i = 1; i <= NR; i++)
-      printf "%-22s %12.0f %10s %10s %14.2f %10.2f\n", name[i], rps[i], p50[i], p99[i], rps[i] / hand, rps[i] / bare
+    hand = median(rps["hand_written"]); bare = median(rps["bare"]); hand_cpu = median(cpu["hand_written"])
+    printf "%-20s %11s %9s %9s %12s %14s %8s %16s\n", "receiver", "requests/s", "p50 ms", "p99 ms", "cpu µs/req", "÷hand-written", "÷bare", "hand cpu ÷ cpu"
+    for (i = 1; i <= count; i++) {
+      n = order[i]; r = median(rps[n]); c = median(cpu[n])
+      printf "%-20s %11.0f %9.2f %9.2f %12.2f %14.2f %8.2f %16.2f\n", n, r, median(p50[n]), median(p99[n]), c, r / hand, r / bare, hand_cpu / c
+    }
+    if ("axum_receiver_redis" in also) printf "\nredis-server: %.2f µs of CPU per request besides the receiver'"'"'s\n", median(also["axum_receiver_redis"])
+    printf "\nevery round (requests/s): \n"
+    for (i = 1; i <= count; i++) printf "  %-20s%s\n", order[i], rps[order[i]]
   }' "$WORK/results"

@@ -4,28 +4,36 @@
 //!
 //! `cargo bench --manifest-path peer-benches/Cargo.toml -- --warm-up-time 1 --measurement-time 3`
 //!
-//! Timed in the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
-//! machines this runs on are shared, and wall time counts the slices another process ran in,
-//! which differ from one contestant's turn to the next. `BENCH_CLOCK=wall` times wall time.
+//! Timed in the benchmark thread's CPU time (`BENCH_CLOCK=wall` for wall time), by the core's
+//! `benches/cpu_clock`, which this includes by path.
 //!
 //! The peers check the timestamp against the system clock, so the delivery is signed at the
 //! current time when each group starts, and webhook-guard's verifier reads the system clock too
 //! (its default). Every contestant's answer is checked once before it is timed: nobody is
 //! measuring an error path.
+//!
+//! webhook-guard's `verify` parses the envelope, so it has three rows by the type of `data`:
+//! `serde_json::Value` (the default), the receiver's own struct, and `Box<RawValue>` (the data's
+//! JSON text, checked but built only when the handler asks). The `parse_*` rows time the parse
+//! alone, to show what each costs beyond `webhook_guard_verify_signature`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+#[path = "../../crates/webhook-guard/benches/cpu_clock/mod.rs"]
+mod cpu_clock;
+use cpu_clock::timed;
 
-use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use nix::time::{ClockId, clock_gettime};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use sha2::Sha256;
 use webhook_guard::Verifier;
-use webhook_guard::providers::Standard;
+use webhook_guard::providers::{Standard, StandardEvent};
 use webhook_guard::testing::{Signer, fixture};
 
 /// A `whsec_` secret as Svix's dashboard shows it (24 key bytes).
@@ -45,27 +53,6 @@ fn body_1kib() -> Vec<u8> {
     let body = serde_json::to_vec(&value).unwrap();
     assert_eq!(body.len(), BODY_LEN);
     body
-}
-
-/// Runs `routine` `iters` times and says how long that took in this thread's CPU time (or wall
-/// time with `BENCH_CLOCK=wall`).
-fn timed<O>(b: &mut Bencher<'_>, mut routine: impl FnMut() -> O) {
-    let wall = std::env::var("BENCH_CLOCK").is_ok_and(|clock| clock == "wall");
-    b.iter_custom(|iters| {
-        if wall {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(routine());
-            }
-            return start.elapsed();
-        }
-        let cpu = || Duration::from(clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).unwrap());
-        let start = cpu();
-        for _ in 0..iters {
-            black_box(routine());
-        }
-        cpu() - start
-    });
 }
 
 fn now_unix() -> i64 {
@@ -123,6 +110,9 @@ fn standard_vs_peers(c: &mut Criterion) {
 
     let ours = Verifier::builder(Standard::new()).secret(SECRET).build().unwrap();
     let ours_typed = Verifier::builder(Standard::<CallCompleted>::with_data()).secret(SECRET).build().unwrap();
+    // `data` as its JSON text: validated by the parse, built later (or never) by the handler.
+    // Any `Deserialize` type is a `data` type; this one needs serde_json's `raw_value` feature.
+    let ours_raw = Verifier::builder(Standard::<Box<RawValue>>::with_data()).secret(SECRET).build().unwrap();
     let svix = svix::webhooks::Webhook::new(SECRET).unwrap();
     let standardwebhooks = standardwebhooks::Webhook::new(SECRET).unwrap();
     let prekeyed = prekeyed_floor(&delivery);
@@ -132,6 +122,8 @@ fn standard_vs_peers(c: &mut Criterion) {
     assert!(ours.verify_signature(headers, body).is_ok());
     assert_eq!(ours.verify(headers, bytes_body.clone()).unwrap().event().event_type, "call.completed");
     assert_eq!(ours_typed.verify(headers, bytes_body.clone()).unwrap().event().data.call_id, "call_01JD9A2C4E6G8J");
+    let raw = ours_raw.verify(headers, bytes_body.clone()).unwrap();
+    assert_eq!(serde_json::from_str::<CallCompleted>(raw.event().data.get()).unwrap().call_id, "call_01JD9A2C4E6G8J");
     svix.verify(body, headers).unwrap();
     standardwebhooks.verify(body, headers).unwrap();
     let mut forged = body.to_vec();
@@ -159,6 +151,20 @@ fn standard_vs_peers(c: &mut Criterion) {
     });
     group.bench_function("webhook_guard_verify_typed_data", |b| {
         timed(b, || ours_typed.verify(black_box(headers), black_box(bytes_body.clone())).unwrap());
+    });
+    group.bench_function("webhook_guard_verify_raw_data", |b| {
+        timed(b, || ours_raw.verify(black_box(headers), black_box(bytes_body.clone())).unwrap());
+    });
+    // The parse alone, as `verify` does it after the signature: where the rows above spend
+    // beyond `webhook_guard_verify_signature`.
+    group.bench_function("parse_json_data", |b| {
+        timed(b, || StandardEvent::<serde_json::Value>::parse(black_box(body)).unwrap());
+    });
+    group.bench_function("parse_typed_data", |b| {
+        timed(b, || StandardEvent::<CallCompleted>::parse(black_box(body)).unwrap());
+    });
+    group.bench_function("parse_raw_data", |b| {
+        timed(b, || StandardEvent::<Box<RawValue>>::parse(black_box(body)).unwrap());
     });
     group.finish();
 }

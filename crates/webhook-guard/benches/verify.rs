@@ -4,18 +4,17 @@
 //!
 //! `cargo bench -p webhook-guard --features testing --bench verify`
 //!
-//! Timed in the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
-//! machines this runs on are shared, and wall time counts the slices another process ran in,
-//! which differ from one measurement's turn to the next. `BENCH_CLOCK=wall` times wall time.
+//! Timed in the benchmark thread's CPU time (`BENCH_CLOCK=wall` for wall time): see `cpu_clock`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod cpu_clock;
+use cpu_clock::timed;
 
-use criterion::{Bencher, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
-use nix::time::{ClockId, clock_gettime};
 use sha2::{Digest, Sha256};
 use webhook_guard::providers::botdog::LeadMessageReplied;
 use webhook_guard::providers::{AnyProvider, Botdog, BotdogEvent};
@@ -23,27 +22,6 @@ use webhook_guard::testing::{Signer, fixtures};
 use webhook_guard::{FixedClock, Verifier};
 
 const NOW: i64 = 1_763_633_730;
-
-/// Runs `routine` `iters` times and says how long that took in this thread's CPU time (or wall
-/// time with `BENCH_CLOCK=wall`).
-fn timed<O>(b: &mut Bencher<'_>, mut routine: impl FnMut() -> O) {
-    let wall = std::env::var("BENCH_CLOCK").is_ok_and(|clock| clock == "wall");
-    b.iter_custom(|iters| {
-        if wall {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(routine());
-            }
-            return start.elapsed();
-        }
-        let cpu = || Duration::from(clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).unwrap());
-        let start = cpu();
-        for _ in 0..iters {
-            black_box(routine());
-        }
-        cpu() - start
-    });
-}
 
 fn secret_for(name: &str) -> &'static str {
     if name == "standard" { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } else { "bench-secret-0123456789" }
@@ -151,6 +129,31 @@ fn against_floors(c: &mut Criterion) {
             let event: LeadMessageReplied = serde_json::from_slice(black_box(&body)).unwrap();
             (mac, event)
         });
+    });
+    group.finish();
+
+    // The same delivery's typed path in parts, to see where `verify` spends beyond its floor:
+    // the signature, the typed parse (beside serde_json into the variant's struct), and the
+    // id and `Delivery` around them (`verify` minus the other two).
+    let mut group = c.benchmark_group("botdog_typed_parts");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("verify_signature/1KiB", |b| {
+        timed(b, || verifier.verify_signature(black_box(&signed.headers), black_box(&body)).unwrap());
+    });
+    group.bench_function("event_parse/1KiB", |b| {
+        timed(b, || BotdogEvent::parse(black_box(&body)).unwrap());
+    });
+    group.bench_function("serde_json_struct/1KiB", |b| {
+        timed(b, || serde_json::from_slice::<LeadMessageReplied>(black_box(&body)).unwrap());
+    });
+    group.bench_function("verify_signature_then_parse/1KiB", |b| {
+        timed(b, || {
+            let verified = verifier.verify_signature(black_box(&signed.headers), black_box(&body)).unwrap();
+            (verified, BotdogEvent::parse(black_box(&body)).unwrap())
+        });
+    });
+    group.bench_function("verify/1KiB", |b| {
+        timed(b, || verifier.verify(black_box(&signed.headers), black_box(body.clone())).unwrap());
     });
     group.finish();
 }
