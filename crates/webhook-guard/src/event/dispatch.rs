@@ -3,17 +3,27 @@
 //! [`peek_type_field`](super::peek_type_field) and a second parse read the start of the body
 //! twice, and stop the first parse with a serde error, whose message serde_json formats and
 //! allocates and whose line and column it computes: under callgrind that was 3,350 instructions
-//! per 1 KiB Botdog delivery, beside 7,300 for serde_json into the struct alone. Here the body
-//! is read once (8,340 instructions in all): the entries before the type field are kept as JSON
-//! values (senders put nothing there, or one to three short strings), then the event's struct
-//! is deserialized from those entries, the type field, and the rest of the object straight from
-//! the bytes.
+//! per 1 KiB Botdog delivery, beside 7,300 for serde_json into the struct alone.
 //!
-//! This parse says only whether it succeeded: on any failure the caller parses again the
-//! two-pass way, whose errors name the JSON path. Everything that decides success is the same
-//! in both (serde_json's `Value` deserializer follows its byte deserializer, and the unit tests
-//! run every fixture and every refusal through both), so a body gets the same event or the same
-//! error whichever pass decides.
+//! Every sender puts its type field near the start, after a few short strings or numbers at
+//! most: [`type_name_ahead`] reads those bytes without serde, and the body is deserialized
+//! straight into the struct the name gives, as a hand-written handler would (callgrind,
+//! `benches/typed_instructions.rs`, Botdog 1 KiB: 8,240 instructions beside 7,590 for
+//! serde_json into the struct alone). Otherwise (a nested value or an
+//! escape before the type field, or a type this SDK does not know) [`parse_in_one_pass`] keeps
+//! the entries before the type field as JSON values, then deserializes the event's struct from
+//! those entries, the type field, and the rest of the object straight from the bytes (8,730
+//! instructions for the same delivery: handing every entry through [`ResumedObject`] costs
+//! more than the read-ahead itself).
+//!
+//! Both say only whether they succeeded: on any failure the caller parses again the two-pass
+//! way, whose errors name the JSON path. What decides success is the same in all three
+//! (serde_json's `Value` deserializer follows its byte deserializer, and the unit tests run
+//! every fixture and every refusal through each), so a body gets the same event or the same
+//! error whichever pass decides. The one exception only makes the one-pass parse give way: a
+//! value it reads ahead is built as a JSON value, which refuses invalid UTF-8 and nesting past
+//! serde_json's recursion limit that the two-pass parse skips unread; then the two-pass parse
+//! answers, as after any one-pass failure.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -33,6 +43,12 @@ pub(crate) trait TypedEvent: Sized {
     /// second copy (serde's derive refuses duplicate fields).
     fn is_typed(event_type: &str) -> bool;
 
+    /// Deserializes the typed variant named `event_type` (the bytes of a JSON string without
+    /// escapes) from `object`, the whole top-level object; `None` when no typed variant has that
+    /// name.
+    fn deserialize_typed<'de, D: de::Deserializer<'de>>(event_type: &[u8], object: D)
+    -> Option<Result<Self, D::Error>>;
+
     /// Deserializes the event whose type field reads `event_type` from `object`, the whole
     /// top-level object (type field included): its typed variant, or its unknown-event variant
     /// for a type it does not know.
@@ -43,9 +59,10 @@ pub(crate) trait TypedEvent: Sized {
     fn deserialize_as<'de, D: de::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error>;
 }
 
-/// Parses `body` into `E`: in one pass, and when that fails, again with `describe_failure` (the
-/// sender's two-pass parse, which tracks the JSON path) to say where. What every typed sender's
-/// `parse` does.
+/// Parses `body` into `E`: in one pass (straight into the struct [`type_name_ahead`] names, or
+/// else [`parse_in_one_pass`]), and when that fails, again with `describe_failure` (the sender's
+/// two-pass parse, which tracks the JSON path) to say where. What every typed sender's `parse`
+/// does.
 ///
 /// # Errors
 ///
@@ -54,7 +71,113 @@ pub(crate) fn parse_typed<E: TypedEvent>(
     body: &[u8],
     describe_failure: fn(&[u8]) -> Result<E, crate::error::PayloadError>,
 ) -> Result<E, crate::error::PayloadError> {
-    parse_in_one_pass(body).map_or_else(|| describe_failure(body), Ok)
+    if let Some(name) = type_name_ahead::<E>(body) {
+        // Straight into the struct the type names, as a hand-written handler would: see
+        // `type_name_ahead` for why it answers as the two-pass parse. (Written out here rather
+        // than in a function returning an `Option`: each wrapper moved the event once more.)
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        match E::deserialize_typed(name, &mut deserializer) {
+            // Trailing bytes after the object make it not JSON, whatever a lenient reader would
+            // take.
+            Some(Ok(event)) if deserializer.end().is_ok() => return Ok(event),
+            Some(_) => return describe_failure(body),
+            None => {}
+        }
+    }
+    match parse_in_one_pass(body) {
+        Some(event) => Ok(event),
+        None => describe_failure(body),
+    }
+}
+
+/// How many entries before the type field [`type_name_ahead`] looks through: the senders put at
+/// most three there.
+const ENTRIES_AHEAD: usize = 8;
+
+/// The top-level type field's value, as the bytes between its quotes, when the object starts
+/// with a few plain entries up to it: keys and strings without escapes, numbers, `true`,
+/// `false`, `null`. Every sender puts its type field there (Pollybot first, Botdog after `id`,
+/// Breakcold after three strings), so the body can be parsed straight into the struct it names,
+/// without the read-ahead and replay of [`parse_in_one_pass`].
+///
+/// `None` for anything else (an escape, a nested value or more than [`ENTRIES_AHEAD`] entries
+/// before the type field, a type value that is not a plain string, no object): then the
+/// one-pass parse decides.
+///
+/// It reads every valid JSON object it answers for as serde_json does, and checks no more than
+/// that needs (not a number's digits, a string's UTF-8 or control characters). So when the
+/// struct it leads to parses, the body is one JSON object (serde_json says so), whose only type
+/// field (serde's derive refuses a second copy, escaped or not) is the one read here: the
+/// two-pass parse's peek reads the same name, and the event is the one it gives. A body that
+/// is not JSON fails that parse, and is described by the two-pass parse as any failure is.
+fn type_name_ahead<E: TypedEvent>(body: &[u8]) -> Option<&[u8]> {
+    let mut rest = skip_whitespace(body).strip_prefix(b"{")?;
+    for _ in 0..ENTRIES_AHEAD {
+        rest = skip_whitespace(rest).strip_prefix(b"\"")?;
+        // The type field's key is compared in place: no scan for where it ends.
+        let (key_is_field, after_key) = match rest.strip_prefix(E::TYPE_FIELD.as_bytes()) {
+            Some([b'"', after @ ..]) => (true, after),
+            _ => (false, plain_string(rest)?.1),
+        };
+        rest = skip_whitespace(skip_whitespace(after_key).strip_prefix(b":")?);
+        if key_is_field {
+            return Some(plain_string(rest.strip_prefix(b"\"")?)?.0);
+        }
+        rest = skip_whitespace(skip_scalar(rest)?).strip_prefix(b",")?;
+    }
+    None
+}
+
+/// `bytes` from the first that is not JSON whitespace.
+fn skip_whitespace(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\n' | b'\r' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+/// The content of a string whose opening quote is just before `rest`, and what follows its
+/// closing quote; `None` when it has an escape (its text is not its bytes) or no end.
+fn plain_string(rest: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = quote_or_backslash(rest)?;
+    match rest.split_at(end) {
+        (text, [b'"', after @ ..]) => Some((text, after)),
+        _ => None,
+    }
+}
+
+/// The position of the first `"` or `\\` in `bytes`, eight bytes at a time: strings before the
+/// type field are ids and timestamps of 20 to 40 bytes.
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether each byte of `word` is zero, as its high bit: exact up to the first zero byte
+    // (a borrow only marks bytes above it), which is the one looked for.
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let found = zero_bytes(word ^ (ONES * u64::from(b'"'))) | zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|&byte| byte == b'"' || byte == b'\\').map(|at| offset + at)
+}
+
+/// What follows the scalar value `rest` starts with: a plain string, or a number or literal,
+/// which runs to the next delimiter. `None` for an object, an array or a string with escapes.
+fn skip_scalar(rest: &[u8]) -> Option<&[u8]> {
+    match rest.first()? {
+        b'"' => Some(plain_string(&rest[1..])?.1),
+        b'{' | b'[' | b',' | b'}' => None,
+        _ => {
+            let end = rest.iter().position(|byte| matches!(byte, b',' | b'}' | b' ' | b'\n' | b'\r' | b'\t'));
+            Some(&rest[end.unwrap_or(rest.len())..])
+        }
+    }
 }
 
 /// Parses `body` into `E` in one pass, or `None` when the body is not a valid `E`: not one
@@ -273,19 +396,46 @@ mod tests {
     }
 
     /// The one-pass parse gives the event the two-pass parse gives, or fails where it fails;
-    /// and the public `parse` answers exactly as the two-pass parse (same event, same error).
-    /// Returns whether the body was accepted.
+    /// and so do the straight parse (where `parse` takes it) and the public `parse` (same event,
+    /// same error). Returns whether the body was accepted.
     fn same_answer<E: TypedEvent + PartialEq + Debug>(sender: &Sender<E>, body: &[u8]) -> bool {
         let one = parse_in_one_pass::<E>(body);
-        let two = (sender.two_passes)(body);
+        let two = public_answer(sender, body);
         let shown = String::from_utf8_lossy(body);
         match (&one, &two) {
             (Some(one), Ok(two)) => assert_eq!(one, two, "{}: {shown}", sender.name),
             (None, Err(_)) => {}
             _ => panic!("{}: one pass {one:?}, two passes {two:?}: {shown}", sender.name),
         }
-        assert_eq!((sender.parse)(body), two, "{}: {shown}", sender.name);
         one.is_some()
+    }
+
+    /// The straight parse (where `parse` takes it) gives the event the two-pass parse gives, or
+    /// fails where it fails, and the public `parse` answers exactly as the two-pass parse.
+    /// Returns the two-pass parse's answer.
+    fn public_answer<E: TypedEvent + PartialEq + Debug>(sender: &Sender<E>, body: &[u8]) -> Result<E, PayloadError> {
+        let two = (sender.two_passes)(body);
+        let shown = String::from_utf8_lossy(body);
+        assert_eq!((sender.parse)(body), two, "{}: {shown}", sender.name);
+        if let Some(name) = type_name_ahead::<E>(body) {
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            if let Some(straight) = E::deserialize_typed(name, &mut deserializer) {
+                let straight = straight.ok().filter(|_| deserializer.end().is_ok());
+                match (&straight, &two) {
+                    (Some(straight), Ok(two)) => assert_eq!(straight, two, "{}: {shown}", sender.name),
+                    (None, Err(_)) => {}
+                    _ => panic!("{}: straight {straight:?}, two passes {two:?}: {shown}", sender.name),
+                }
+            }
+        }
+        two
+    }
+
+    /// Whether the public `parse` takes the straight path for `body`.
+    fn goes_straight<E: TypedEvent>(body: &[u8]) -> bool {
+        type_name_ahead::<E>(body)
+            .and_then(|name| E::deserialize_typed(name, &mut serde_json::Deserializer::from_slice(body)))
+            .is_some()
     }
 
     /// `body` (a JSON object) with its entries in a new order: the type field moved to `at`.
@@ -311,6 +461,10 @@ mod tests {
         for fixture in all {
             let body = fixture.body;
             assert!(same_answer(sender, body.as_bytes()), "{}", fixture.relative_path());
+            // Each sender's own layout (and the type field first) goes the straight way; with the
+            // type field last, it does when every entry before it is a plain scalar.
+            assert!(goes_straight::<E>(body.as_bytes()), "{}", fixture.relative_path());
+            assert!(goes_straight::<E>(with_type_field_at(body, field, 0).as_bytes()));
             // Wherever the type field sits: first, second, last (entries before it are read ahead).
             for at in [0, 1, 2, usize::MAX] {
                 let moved = with_type_field_at(body, field, at);
@@ -375,6 +529,86 @@ mod tests {
             1,
         );
         assert!(same_answer(sender, escaped_name.as_bytes()), "{escaped_name}");
+        assert!(!goes_straight::<E>(escaped_key.as_bytes()) && !goes_straight::<E>(escaped_name.as_bytes()));
+
+        // Before the type field: scalars of every kind go straight; an escape or a nested value
+        // leaves the body to the one-pass parse; either way the answer is the two-pass parse's.
+        let first = with_type_field_at(all[0].body, field, 0);
+        let before = |entries: &str| format!("{{{entries}, {}", &first[1..]);
+        for (entries, straight) in [
+            (r#""a": 1, "b": -2.5e3, "c": true, "d": false, "e": null, "f": "", "g": "0123456789abcdef""#, true),
+            (" \"a\"\n:\t\"x\" \r", true),
+            (r#""a": "x\"y""#, false),
+            (r#""a\u0062": 1"#, false),
+            (r#""a": [1]"#, false),
+            (r#""a": {"b": 1}"#, false),
+            (&format!(r#""a": {{"{field}": "{}"}}"#, sender.known), false),
+        ] {
+            let body = before(entries);
+            assert!(same_answer(sender, body.as_bytes()), "{body}");
+            assert_eq!(goes_straight::<E>(body.as_bytes()), straight, "{body}");
+        }
+        // Invalid UTF-8 before the type field or in its value, a control character in a string,
+        // a broken number: whatever path is taken, the two-pass parse's answer. (The one-pass
+        // parse refuses invalid UTF-8 in a value it reads ahead, as a JSON value holds text,
+        // where the two-pass parse skips it unread; `parse` then answers by the two-pass parse,
+        // as after any one-pass failure, so only the public answer is compared here.)
+        for entries in [&b"\"a\": \"\xff\""[..], b"\"\xff\": 1", b"\"a\": \"\x01\"", b"\"a\": 1x"] {
+            let body = [b"{", entries, b", ", &first.as_bytes()[1..]].concat();
+            let _ = public_answer(sender, &body);
+            let body = [&first.as_bytes()[..first.len() - 1], b", ", entries, b"}"].concat();
+            same_answer(sender, &body);
+        }
+        assert!(public_answer(sender, &[b"{\"", field.as_bytes(), b"\": \"\xff\"}"].concat()).is_err());
+        // More entries before the type field than are looked through: the one-pass parse.
+        let many = (0..ENTRIES_AHEAD).map(|n| format!(r#""n{n}": {n}"#)).collect::<Vec<_>>().join(", ");
+        assert!(same_answer(sender, before(&many).as_bytes()));
+        assert!(!goes_straight::<E>(before(&many).as_bytes()));
+        // Deep nesting in a new field is skipped as any new field (serde_json skips an ignored
+        // value without recursing): after the type field, on the straight path; before it, by
+        // the two-pass parse after the one-pass read-ahead (a JSON value, built recursively)
+        // refused it past serde_json's recursion limit. Neither overflows the stack.
+        for depth in [100, 100_000] {
+            let nested = with_entry(&first, &format!(r#""zz": {}{}"#, "[".repeat(depth), "]".repeat(depth)));
+            assert!(same_answer(sender, nested.as_bytes()), "{depth}");
+            assert!(goes_straight::<E>(nested.as_bytes()));
+            let nested = format!(r#"{{"zz": {}{}, {}"#, "[".repeat(depth), "]".repeat(depth), &first[1..]);
+            assert!(public_answer(sender, nested.as_bytes()).is_ok(), "{depth}");
+            let unclosed = with_entry(&first, &format!(r#""zz": {}"#, "[".repeat(depth)));
+            assert!(!same_answer(sender, unclosed.as_bytes()), "{depth}");
+        }
+    }
+
+    /// Strings of every length before the type field, so that the quote that ends them falls on
+    /// every byte of the eight-byte words `quote_or_backslash` reads, and a backslash too.
+    #[test]
+    #[cfg(feature = "botdog")]
+    fn the_type_name_is_found_after_strings_of_any_length() {
+        use crate::providers::BotdogEvent;
+        for len in 0..40 {
+            let text = "x".repeat(len);
+            let body = format!(r#"{{"id":"{text}","eventType":"LEAD_PROFILE_VISITED{text}"}}"#);
+            let expected = format!("LEAD_PROFILE_VISITED{text}");
+            assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), Some(expected.as_bytes()), "{body}");
+            for at in 0..len {
+                let mut escaped = text.clone();
+                escaped.replace_range(at..=at, "\\");
+                let body = format!(r#"{{"id":"{escaped}","eventType":"LEAD_PROFILE_VISITED"}}"#);
+                assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), None, "{body}");
+                let body = format!(r#"{{"eventType":"LEAD_PROFILE_VISITED{escaped}"}}"#);
+                assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), None, "{body}");
+            }
+            // Cut inside either string: no end, no name.
+            let body = format!(r#"{{"id":"{text}","eventType":"LEAD_{text}"#);
+            for end in 0..body.len() {
+                assert_eq!(type_name_ahead::<BotdogEvent>(&body.as_bytes()[..end]), None, "{}", &body[..end]);
+            }
+        }
+        for body in ["", "{", "[]", "{}", r#"{"eventType"}"#, r#"{"eventType":}"#, r#"{"eventType":3}"#] {
+            assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), None, "{body}");
+        }
+        assert_eq!(type_name_ahead::<BotdogEvent>(br#"{"eventTypeX":"A","eventType":"B"}"#), Some(&b"B"[..]));
+        assert_eq!(type_name_ahead::<BotdogEvent>(br#"{"eventTyp":"A","eventType":"B"}"#), Some(&b"B"[..]));
     }
 
     #[test]

@@ -181,6 +181,17 @@ macro_rules! botdog_events {
                 matches!(event_type, $($name)|*)
             }
 
+            #[inline]
+            fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
+                event_type: &[u8],
+                object: D,
+            ) -> Option<Result<Self, D::Error>> {
+                $( if event_type == $name.as_bytes() {
+                    return Some($variant::deserialize(object).map(Self::$variant));
+                } )*
+                None
+            }
+
             fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
                 Ok(match event_type {
                     $( $name => Self::$variant($variant::deserialize(object)?), )*

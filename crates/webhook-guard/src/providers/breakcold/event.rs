@@ -263,6 +263,16 @@ macro_rules! breakcold_events {
                 matches!(event_type, $($name)|*)
             }
 
+            fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
+                event_type: &[u8],
+                object: D,
+            ) -> Option<Result<Self, D::Error>> {
+                $( if event_type == $name.as_bytes() {
+                    return Some(BreakcoldEnvelope::<$data>::deserialize(object).map(Self::$variant));
+                } )*
+                None
+            }
+
             fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
                 Ok(match event_type {
                     $( $name => Self::$variant(BreakcoldEnvelope::<$data>::deserialize(object)?), )*

@@ -162,6 +162,16 @@ macro_rules! legacy_events {
                 matches!(event_type, $($($name)|+)|*)
             }
 
+            fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
+                event_type: &[u8],
+                object: D,
+            ) -> Option<Result<Self, D::Error>> {
+                $( if $(event_type == $name.as_bytes())||+ {
+                    return Some(LegacyEnvelope::<$payload>::deserialize(object).map(Self::$variant));
+                } )*
+                None
+            }
+
             fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
                 Ok(match event_type {
                     $( $($name)|+ => Self::$variant(LegacyEnvelope::<$payload>::deserialize(object)?), )*

@@ -150,6 +150,13 @@ impl TypedEvent for PollybotEvent {
         event_type == "LEAD_CREATED"
     }
 
+    fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
+        event_type: &[u8],
+        object: D,
+    ) -> Option<Result<Self, D::Error>> {
+        (event_type == b"LEAD_CREATED").then(|| PollybotEnvelope::deserialize(object).map(Self::LeadCreated))
+    }
+
     fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
         Ok(match event_type {
             "LEAD_CREATED" => Self::LeadCreated(PollybotEnvelope::deserialize(object)?),

@@ -1,0 +1,148 @@
+//! A driver for counting the instructions of typed verification under callgrind: Botdog's
+//! `Verifier::verify` of a 1 KiB delivery beside what a hand-written handler does (prekeyed raw
+//! HMAC-SHA256, then `serde_json::from_slice` into the same owned struct), and the parts in
+//! between (the signature alone, `BotdogEvent::parse`, serde_json into the struct alone).
+//! Instruction counts do not move with the machine's load, so the typed path's costs are decided
+//! with these rather than with the `verify` bench's timings.
+//!
+//! Each case calls its `measured_*` function, which runs the operation [`CALLS`] times; only those
+//! functions are counted:
+//!
+//! ```text
+//! cargo bench -p webhook-guard --features testing --bench typed_instructions --no-run   # prints the executable
+//! valgrind --tool=callgrind --toggle-collect='*measured_*' <executable> --exact botdog_1kib_verify
+//! ```
+//!
+//! The body is the `verify` bench's 1 KiB `LEAD_MESSAGE_REPLIED` (`id` before `eventType`, as
+//! Botdog sends it). The `*_type_first` cases parse the same entries with `eventType` first. Run
+//! as an ordinary test (`cargo test --benches`), each case checks that what it measures succeeds.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use webhook_guard::providers::botdog::LeadMessageReplied;
+use webhook_guard::providers::{Botdog, BotdogEvent};
+use webhook_guard::testing::Signer;
+use webhook_guard::{FixedClock, Verifier};
+
+/// Calls per measured function: enough that the per-call count is exact to a fraction of an
+/// instruction, few enough for valgrind to finish in seconds.
+const CALLS: u32 = 10_000;
+
+const NOW: i64 = 1_763_633_730;
+const SECRET: &str = "bench-secret-0123456789";
+
+/// The `verify` bench's 1 KiB Botdog body: a `LEAD_MESSAGE_REPLIED` whose message fills it.
+fn body_1kib(type_first: bool) -> Vec<u8> {
+    let (first, second) = (r#""id":"evt_01JD3K9Q8W2M4N6P7R8S9T0V1W""#, r#""eventType":"LEAD_MESSAGE_REPLIED""#);
+    let (first, second) = if type_first { (second, first) } else { (first, second) };
+    let head = format!(
+        r#"{{{first},{second},"timestamp":"2026-11-20T10:15:00.000Z","repliedAt":"2026-11-20T10:14:58.000Z","message":""#
+    );
+    let tail = "\"}";
+    let body = format!("{head}{}{tail}", "x".repeat(1024 - head.len() - tail.len()));
+    assert_eq!(body.len(), 1024);
+    body.into_bytes()
+}
+
+fn verifier() -> Verifier<Botdog> {
+    Verifier::builder(Botdog::new()).secret(SECRET).clock(FixedClock(NOW)).build().unwrap()
+}
+
+fn signed_headers(body: &[u8]) -> Vec<(String, String)> {
+    Signer::for_provider(&Botdog::new(), &[SECRET]).unwrap().sign(body, NOW, "").headers
+}
+
+#[inline(never)]
+fn measured_verify(verifier: &Verifier<Botdog>, headers: &[(String, String)], body: &Bytes) {
+    for _ in 0..CALLS {
+        black_box(verifier.verify(black_box(headers), black_box(body.clone())).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measured_verify_signature(verifier: &Verifier<Botdog>, headers: &[(String, String)], body: &[u8]) {
+    for _ in 0..CALLS {
+        black_box(verifier.verify_signature(black_box(headers), black_box(body)).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measured_event_parse(body: &[u8]) {
+    for _ in 0..CALLS {
+        black_box(BotdogEvent::parse(black_box(body)).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measured_serde_json_struct(body: &[u8]) {
+    for _ in 0..CALLS {
+        black_box(serde_json::from_slice::<LeadMessageReplied>(black_box(body)).is_ok());
+    }
+}
+
+/// The floor: what a hand-written handler does, prekeyed HMAC over `{t}.{body}` then serde_json.
+#[inline(never)]
+fn measured_raw_hmac_and_serde_json(prekeyed: &Hmac<Sha256>, t: &[u8], body: &[u8]) {
+    for _ in 0..CALLS {
+        let mut mac = prekeyed.clone();
+        mac.update(black_box(t));
+        mac.update(b".");
+        mac.update(black_box(body));
+        black_box(<[u8; 32]>::from(mac.finalize().into_bytes()));
+        black_box(serde_json::from_slice::<LeadMessageReplied>(black_box(body)).is_ok());
+    }
+}
+
+#[test]
+fn botdog_1kib_verify() {
+    let body = Bytes::from(body_1kib(false));
+    let headers = signed_headers(&body);
+    let verifier = verifier();
+    let delivery = verifier.verify(headers.as_slice(), body.clone()).unwrap();
+    assert!(matches!(delivery.event(), BotdogEvent::LeadMessageReplied(_)));
+    assert_eq!(delivery.id(), "evt_01JD3K9Q8W2M4N6P7R8S9T0V1W");
+    measured_verify(&verifier, &headers, &body);
+}
+
+#[test]
+fn botdog_1kib_verify_signature() {
+    let body = body_1kib(false);
+    let headers = signed_headers(&body);
+    let verifier = verifier();
+    assert!(verifier.verify_signature(headers.as_slice(), &body).is_ok());
+    measured_verify_signature(&verifier, &headers, &body);
+}
+
+#[test]
+fn botdog_1kib_event_parse() {
+    let body = body_1kib(false);
+    assert!(matches!(BotdogEvent::parse(&body).unwrap(), BotdogEvent::LeadMessageReplied(_)));
+    measured_event_parse(&body);
+}
+
+#[test]
+fn botdog_1kib_event_parse_type_first() {
+    let body = body_1kib(true);
+    assert!(matches!(BotdogEvent::parse(&body).unwrap(), BotdogEvent::LeadMessageReplied(_)));
+    measured_event_parse(&body);
+}
+
+#[test]
+fn botdog_1kib_serde_json_struct() {
+    let body = body_1kib(false);
+    assert!(serde_json::from_slice::<LeadMessageReplied>(&body).is_ok());
+    measured_serde_json_struct(&body);
+}
+
+#[test]
+fn botdog_1kib_raw_hmac_and_serde_json() {
+    let body = body_1kib(false);
+    let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+    assert!(serde_json::from_slice::<LeadMessageReplied>(&body).is_ok());
+    measured_raw_hmac_and_serde_json(&prekeyed, NOW.to_string().as_bytes(), &body);
+}
