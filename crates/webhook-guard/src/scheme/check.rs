@@ -13,7 +13,7 @@ use super::parse::{Provided, parse_signature_into, parse_timestamp};
 use super::{Scheme, SchemeKind, SignedContent, SignedScheme};
 use crate::error::VerifyError;
 use crate::event::peek_str_field;
-use crate::headers::{HeaderSource, single_value, single_value_by_name};
+use crate::headers::{ConflictingValues, HeaderSource, single_value, single_value_by_name};
 #[cfg(feature = "standard")]
 use crate::secret::Ed25519PublicKey;
 use crate::secret::{HmacKey, Keyring};
@@ -99,16 +99,25 @@ where
     H: HeaderSource + ?Sized,
 {
     let signature_name = scheme.signature_headers.first().map_or("signature", String::as_str);
-    let names = &scheme.parsed_names;
-    let value = lookup(headers, &scheme.signature_headers, &names.signature, signature_name)?
+    let mut values = SchemeHeaderValues {
+        headers,
+        parsed: &scheme.parsed_names.all,
+        visited: false,
+        values: [None; NAMES_READ_AT_ONCE],
+        conflicting: 0,
+    };
+    values.read();
+    let value = values
+        .one_of(0, &scheme.signature_headers, signature_name)?
         .ok_or_else(|| VerifyError::missing(signature_name))?;
     parse_signature_into(value, &scheme.format, scheme.encoding, &mut material.provided)
         .map_err(|problem| VerifyError::malformed(signature_name, &problem.describe(&scheme.format)))?;
 
+    let timestamp_at = scheme.signature_headers.len();
     let (timestamp_bytes, timestamp_name) = if scheme.timestamp_in_signature() {
         (material.provided.timestamp, signature_name)
     } else if let Some(first) = scheme.timestamp_headers.first() {
-        (lookup(headers, &scheme.timestamp_headers, &names.timestamp, first)?, first.as_str())
+        (values.one_of(timestamp_at, &scheme.timestamp_headers, first)?, first.as_str())
     } else {
         (None, "")
     };
@@ -127,8 +136,8 @@ where
 
     material.id = match scheme.id_headers.first() {
         Some(first) => {
-            let bytes =
-                lookup(headers, &scheme.id_headers, &names.id, first)?.ok_or_else(|| VerifyError::missing(first))?;
+            let id_at = timestamp_at + scheme.timestamp_headers.len();
+            let bytes = values.one_of(id_at, &scheme.id_headers, first)?.ok_or_else(|| VerifyError::missing(first))?;
             let id = std::str::from_utf8(bytes)
                 .ok()
                 .filter(|id| !id.is_empty())
@@ -140,35 +149,84 @@ where
     Ok(())
 }
 
-/// The one value of a header known under `names` (aliases), each name looked up by its parsed
-/// form in `parsed` (same positions) when it has one.
-fn lookup<'a, H>(
+/// At most this many header names are read in one visit of a request's headers: a scheme names
+/// one to six (Standard Webhooks' three headers and their `svix-` aliases). A scheme with more,
+/// or with one, looks each name up in turn.
+const NAMES_READ_AT_ONCE: usize = 6;
+
+/// A request's values of a scheme's header names (its signature, timestamp and id names, in
+/// that order, as in [`ParsedNames`](super::ParsedNames)).
+struct SchemeHeaderValues<'s, 'a, H: ?Sized> {
     headers: &'a H,
-    names: &[String],
-    parsed: &[Option<http::HeaderName>],
-    label: &str,
-) -> Result<Option<&'a [u8]>, VerifyError>
-where
-    H: HeaderSource + ?Sized,
-{
-    let mut found: Option<&[u8]> = None;
-    for (index, name) in names.iter().enumerate() {
-        let value = match parsed.get(index) {
-            Some(Some(parsed)) => single_value_by_name(headers, parsed),
-            _ => single_value(headers, &[name.as_str()]),
-        };
-        match value {
-            Ok(Some(value)) => match found {
-                Some(previous) if previous != value => {
-                    return Err(VerifyError::malformed(label, "has two different values"));
-                }
-                _ => found = Some(value),
-            },
-            Ok(None) => {}
-            Err(_) => return Err(VerifyError::malformed(name, "has two different values")),
+    parsed: &'s [http::HeaderName],
+    /// Whether every name's values were read in one visit, into `values` and `conflicting`.
+    visited: bool,
+    /// Per name, the first value seen, trimmed.
+    values: [Option<&'a [u8]>; NAMES_READ_AT_ONCE],
+    /// Bit `i` set: name `i` came with two different values.
+    conflicting: u32,
+}
+
+impl<'s, 'a, H: HeaderSource + ?Sized> SchemeHeaderValues<'s, 'a, H> {
+    /// Reads every name's values in one visit of `headers` when the scheme's names were parsed
+    /// and are few enough; otherwise leaves each name to be looked up when it is asked for.
+    /// (Filled in place: returned, its array would be copied on every delivery.)
+    fn read(&mut self) {
+        let parsed = self.parsed;
+        // One name (Botdog, GitHub, Stripe, Shopify) is looked up as before: a walk gains nothing
+        // over one lookup.
+        self.visited = (2..=NAMES_READ_AT_ONCE).contains(&parsed.len());
+        if !self.visited {
+            return;
+        }
+        let (values, conflicting) = (&mut self.values, &mut self.conflicting);
+        self.headers.for_each_value_of(parsed, |index, value| {
+            // What `single_value` decides, one value at a time in any order: trimmed values
+            // (RFC 9110 §5.5: whitespace around a field value is not part of it), repeats of
+            // one value are that value, two different values a conflict.
+            let value = value.trim_ascii();
+            match values.get_mut(index) {
+                Some(slot @ None) => *slot = Some(value),
+                Some(Some(previous)) => *conflicting |= u32::from(*previous != value) << index,
+                None => {}
+            }
+        });
+    }
+
+    /// The one value of the name at `position`, whose text is `name`.
+    fn value(&self, position: usize, name: &str) -> Result<Option<&'a [u8]>, ConflictingValues> {
+        if self.visited {
+            return if self.conflicting & (1 << position) != 0 {
+                Err(ConflictingValues)
+            } else {
+                Ok(self.values.get(position).copied().flatten())
+            };
+        }
+        match self.parsed.get(position) {
+            Some(parsed) => single_value_by_name(self.headers, parsed),
+            None => single_value(self.headers, &[name]),
         }
     }
-    Ok(found)
+
+    /// The one value of a header known under `names` (aliases), the first of which is at
+    /// `position`. Two different values under one name, or under two of the aliases, are
+    /// refused: which one the sender meant cannot be known.
+    fn one_of(&self, position: usize, names: &[String], label: &str) -> Result<Option<&'a [u8]>, VerifyError> {
+        let mut found: Option<&[u8]> = None;
+        for (index, name) in names.iter().enumerate() {
+            match self.value(position + index, name) {
+                Ok(Some(value)) => match found {
+                    Some(previous) if previous != value => {
+                        return Err(VerifyError::malformed(label, "has two different values"));
+                    }
+                    _ => found = Some(value),
+                },
+                Ok(None) => {}
+                Err(ConflictingValues) => return Err(VerifyError::malformed(name, "has two different values")),
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// Which key matched, and through which layout.

@@ -92,32 +92,25 @@ pub(crate) struct SignedScheme {
     pub(crate) id_headers: Vec<String>,
     /// Accepted layouts of the signed bytes; the first is what senders are expected to use.
     pub(crate) contents: Vec<SignedContent>,
-    /// The three header lists' names parsed once, when the scheme is built (empty before). Boxed:
-    /// read once per header per request, and it would otherwise double the scheme's size.
-    pub(crate) parsed_names: Box<ParsedNames>,
+    /// The three header lists' names parsed once, when the scheme is built (empty before).
+    pub(crate) parsed_names: ParsedNames,
 }
 
-/// `signature_headers`, `timestamp_headers` and `id_headers` as [`http::HeaderName`]s, position
-/// for position, so that a request's headers are looked up without parsing a name per request
-/// ([`HeaderSource::header_values_by_name`](crate::HeaderSource::header_values_by_name)). A name
-/// that does not parse (a built scheme has none) is `None` and is looked up by its text.
+/// `signature_headers`, `timestamp_headers` and `id_headers`, in that order, as
+/// [`http::HeaderName`]s, so that a request's headers are read without parsing a name per
+/// request, in one visit of the request's headers
+/// ([`HeaderSource::for_each_value_of`](crate::HeaderSource::for_each_value_of)). Empty when a
+/// name does not parse (a built scheme has none; such a scheme's headers are looked up by text).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ParsedNames {
-    pub(crate) signature: Vec<Option<http::HeaderName>>,
-    pub(crate) timestamp: Vec<Option<http::HeaderName>>,
-    pub(crate) id: Vec<Option<http::HeaderName>>,
+    pub(crate) all: Vec<http::HeaderName>,
 }
 
 impl ParsedNames {
     fn of(scheme: &SignedScheme) -> Self {
-        let parse = |names: &[String]| {
-            names.iter().map(|name| http::HeaderName::from_bytes(name.as_bytes()).ok()).collect::<Vec<_>>()
-        };
-        Self {
-            signature: parse(&scheme.signature_headers),
-            timestamp: parse(&scheme.timestamp_headers),
-            id: parse(&scheme.id_headers),
-        }
+        let names = scheme.signature_headers.iter().chain(&scheme.timestamp_headers).chain(&scheme.id_headers);
+        let all = names.map(|name| http::HeaderName::from_bytes(name.as_bytes()).ok()).collect::<Option<Vec<_>>>();
+        Self { all: all.unwrap_or_default() }
     }
 }
 
@@ -155,7 +148,7 @@ impl Scheme {
                 timestamp_required: true,
                 id_headers: Vec::new(),
                 contents: Vec::new(),
-                parsed_names: Box::default(),
+                parsed_names: ParsedNames::default(),
             },
         }
     }
@@ -303,9 +296,9 @@ impl Preset {
             timestamp_required: true,
             id_headers: names(self.id),
             contents: self.contents.iter().map(|parts| SignedContent::from_parts(parts)).collect(),
-            parsed_names: Box::default(),
+            parsed_names: ParsedNames::default(),
         };
-        scheme.parsed_names = Box::new(ParsedNames::of(&scheme));
+        scheme.parsed_names = ParsedNames::of(&scheme);
         Scheme { kind: SchemeKind::Signed(scheme) }
     }
 }
@@ -407,7 +400,7 @@ impl SchemeBuilder {
         {
             return Err(ConfigError::InvalidScheme("the signature key must not be empty"));
         }
-        scheme.parsed_names = Box::new(ParsedNames::of(&scheme));
+        scheme.parsed_names = ParsedNames::of(&scheme);
         Ok(Scheme { kind: SchemeKind::Signed(scheme) })
     }
 }

@@ -138,8 +138,20 @@ pub(crate) fn parse_signature_into<'a>(
             let mut entries = 0;
             let mut signatures = 0;
             let signature_key = signature_key.as_bytes();
-            let whole_hex_entries = encoding == Encoding::Hex && reads_whole_hex_entries(signature_key);
+            let whole_hex_entries = encoding == Encoding::Hex && reads_whole_entries(signature_key);
             let mut rest = Some(value);
+            // Botdog and Stripe send the timestamp first (`t=1763633730,s=…`): that entry is cut
+            // out as the general path below would, without its search for `=` and comparisons
+            // of the key with each known key.
+            if let Some(key) = timestamp_key.as_deref().map(str::as_bytes)
+                && key != signature_key
+                && reads_whole_entries(key)
+                && let Some((entry, next)) = leading_entry(value, key)
+            {
+                count_entry(&mut entries)?;
+                provided.timestamp = Some(entry);
+                rest = next;
+            }
             while let Some(current) = rest {
                 if whole_hex_entries && let Some((decoded, next)) = whole_hex_entry(current, signature_key) {
                     count_entry(&mut entries)?;
@@ -250,13 +262,29 @@ fn whole_base64_entry<'a>(current: &'a [u8], version: &[u8]) -> Option<([u8; 32]
     Some((decode_base64_mac(encoded)?, next))
 }
 
-/// Whether [`whole_hex_entry`] reads the entries of `signature_key` as the general path would:
-/// a key that is not empty, holds no `,` or `=` and does not start with whitespace. (Any other
-/// key never matches the way the fast path would match it: the general path splits at commas,
-/// trims, and ends a key at its first `=`.)
-fn reads_whole_hex_entries(signature_key: &[u8]) -> bool {
-    signature_key.first().is_some_and(|first| !first.is_ascii_whitespace())
-        && !signature_key.iter().any(|byte| matches!(*byte, b',' | b'='))
+/// Whether [`whole_hex_entry`] and [`leading_entry`] read the entries of `key` as the general
+/// path would: a key that is not empty, holds no `,` or `=` and does not start with whitespace.
+/// (Any other key never matches the way the fast paths would match it: the general path splits
+/// at commas, trims, and ends a key at its first `=`.)
+fn reads_whole_entries(key: &[u8]) -> bool {
+    key.first().is_some_and(|first| !first.is_ascii_whitespace())
+        && !key.iter().any(|byte| matches!(*byte, b',' | b'='))
+}
+
+/// An entry at the start of `current` whose key is exactly `key`: its value (up to the next comma
+/// or the end, trailing whitespace trimmed) and what follows that comma. What the general path
+/// cuts out of the same bytes: the part starts with the key, so trimming it removes nothing at
+/// the start, and the key holds no `=` ([`reads_whole_entries`]), so the value starts right after
+/// `key=`. `None` when `current` does not start with `key=`.
+fn leading_entry<'a>(current: &'a [u8], key: &[u8]) -> Option<(&'a [u8], Option<&'a [u8]>)> {
+    let value_and_rest = current.strip_prefix(key)?.strip_prefix(b"=")?;
+    Some(match position_of(value_and_rest, b',') {
+        Some(at) => {
+            let (value, comma_and_rest) = value_and_rest.split_at(at);
+            (value.trim_ascii_end(), comma_and_rest.get(1..))
+        }
+        None => (value_and_rest.trim_ascii_end(), None),
+    })
 }
 
 /// A signature entry at the start of `current` that is exactly `key=` and 64 hex digits, then a
@@ -730,12 +758,25 @@ mod tests {
         // whitespace, such a key never matches an entry (parts are split at commas, trimmed, and
         // keys end at their first `=`); and the same key for signatures and timestamps.
         let hex = "ab".repeat(32);
-        for (signature_key, timestamp_key) in [("a=b", "a"), ("s,", "t"), (" s", "t"), ("s", "s"), ("v1", "t")] {
+        for (signature_key, timestamp_key) in
+            [("a=b", "a"), ("s,", "t"), (" s", "t"), ("s", "s"), ("v1", "t"), ("s", "t="), ("s", " t"), ("s", "t,")]
+        {
             for header in [
                 format!("t=1,{signature_key}={hex}"),
                 format!("{signature_key}={hex},t=1"),
                 format!("a={hex},b={hex},t=1,s={hex}"),
                 format!("t=1,s={hex}, s={hex} ,s={hex}"),
+                // The leading timestamp entry's fast path: empty, spaced, unterminated and
+                // repeated values, and keys that only start like the timestamp key.
+                format!("t=,s={hex}"),
+                format!("t= 17 \t,s={hex}"),
+                "t=17,".to_owned(),
+                "t=17".to_owned(),
+                format!("t=17,t=18,s={hex}"),
+                format!("t=17,t=17,s={hex}"),
+                format!("tt=17,s={hex}"),
+                format!("t=17=18,s={hex}"),
+                format!(" t=17,s={hex}"),
             ] {
                 check_with(header.as_bytes(), signature_key, timestamp_key);
             }
