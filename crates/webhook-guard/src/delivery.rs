@@ -93,10 +93,26 @@ impl fmt::Debug for Verified {
 /// exact bytes received.
 #[derive(Clone)]
 pub struct Delivery<E> {
-    pub(crate) id: String,
+    pub(crate) id: DeliveryId<E>,
     pub(crate) verified: Verified,
     pub(crate) event: E,
     pub(crate) body: Bytes,
+}
+
+/// Where a [`Delivery`]'s id is: most senders' ids are already in the event or the verified
+/// headers, and reading them there saves a copy (an allocation) per delivery.
+#[derive(Clone)]
+pub(crate) enum DeliveryId<E> {
+    /// Derived, or the body digest.
+    Own(String),
+    /// What this reads from the event ([`Provider::delivery_id_in_event`]), which
+    /// [`Verifier::verify`](crate::Verifier::verify) found present and not empty.
+    ///
+    /// [`Provider::delivery_id_in_event`]: crate::Provider::delivery_id_in_event
+    InEvent(fn(&E) -> Option<&str>),
+    /// [`Verified::header_id`], which [`Verifier::verify`](crate::Verifier::verify) found present
+    /// and not empty.
+    InHeaders,
 }
 
 impl<E: Event> Delivery<E> {
@@ -108,7 +124,13 @@ impl<E: Event> Delivery<E> {
     /// The id to deduplicate on: the sender's delivery id where it has one (see each provider's
     /// docs), otherwise `sha256:<hex>` of the body.
     pub fn id(&self) -> &str {
-        &self.id
+        // The event and the headers cannot change inside a `Delivery`, so what `verify` found
+        // there is still there: the empty fallbacks are never taken.
+        match &self.id {
+            DeliveryId::Own(id) => id,
+            DeliveryId::InEvent(read) => read(&self.event).unwrap_or_default(),
+            DeliveryId::InHeaders => self.verified.header_id().unwrap_or_default(),
+        }
     }
 
     /// The event's type name as sent.
@@ -164,7 +186,7 @@ impl<E: Event> fmt::Debug for Delivery<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delivery")
             .field("provider", &self.verified.provider)
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("event_type", &self.event.event_type())
             .field("timestamp", &self.verified.timestamp)
             .field("body_len", &self.body.len())

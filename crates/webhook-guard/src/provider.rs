@@ -92,6 +92,25 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// When the body is not JSON or a known event does not match its type.
     fn parse_event<H: HeaderSource + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Self::Event, PayloadError>;
 
+    /// The delivery id when it is a string field of the typed event (Botdog's `id`), read where
+    /// it is: a [`Delivery`](crate::Delivery) then reads its [`id`](crate::Delivery::id) from its
+    /// event instead of keeping a copy (an allocation per delivery). When this returns a
+    /// non-empty id it must be the one [`delivery_id`](Provider::delivery_id) returns, which is
+    /// called only when this returns `None` or an empty id. The default returns `None`.
+    fn delivery_id_in_event(event: &Self::Event) -> Option<&str> {
+        let _ = event;
+        None
+    }
+
+    /// Whether the delivery id is [`Verified::header_id`] (Standard Webhooks' signed
+    /// `webhook-id`, GitHub's `X-GitHub-Delivery`): a [`Delivery`](crate::Delivery) then reads its
+    /// [`id`](crate::Delivery::id) there instead of keeping a copy. When this is `true` and the
+    /// header id is present and not empty, it must be the id [`delivery_id`](Provider::delivery_id)
+    /// returns, which is called otherwise. The default is `false`.
+    fn delivery_id_in_headers(&self) -> bool {
+        false
+    }
+
     /// The delivery id to deduplicate on, when the sender provides or implies one. When this returns
     /// `None` or an empty id, the verifier uses `sha256:<hex of the body's SHA-256>`, which is
     /// stable across retries of the same bytes. Prefer an id covered by the signature over one in

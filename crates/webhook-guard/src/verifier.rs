@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::clock::{Clock, SystemClock};
-use crate::delivery::{Delivery, Verified};
+use crate::delivery::{Delivery, DeliveryId, Verified};
 use crate::delivery_id::body_digest_id;
 use crate::error::{ConfigError, VerifyError};
 use crate::headers::HeaderSource;
@@ -135,12 +135,25 @@ impl<P: Provider> Verifier<P> {
         let verified = self.verify_signature(headers, &body)?;
         let provider = &self.inner.provider;
         let event = provider.parse_event(headers, &body).map_err(VerifyError::payload)?;
+        // Built before its id (a placeholder that does not allocate) and returned as it is:
+        // built last, the 500-byte delivery was moved once more.
+        let mut delivery = Delivery { id: DeliveryId::InHeaders, verified, event, body };
         // An empty id is no id: two different events sent with `"id": ""` must not share a key.
-        let id = provider
-            .delivery_id(headers, &verified, &event, &body)
-            .filter(|id| !id.is_empty())
-            .unwrap_or_else(|| body_digest_id(&body));
-        Ok(Delivery { id, verified, event, body })
+        // An id already in the event or the headers is read there, not copied.
+        let present = |id: Option<&str>| id.is_some_and(|id| !id.is_empty());
+        delivery.id = if present(P::delivery_id_in_event(&delivery.event)) {
+            DeliveryId::InEvent(P::delivery_id_in_event)
+        } else if provider.delivery_id_in_headers() && present(delivery.verified.header_id()) {
+            DeliveryId::InHeaders
+        } else {
+            DeliveryId::Own(
+                provider
+                    .delivery_id(headers, &delivery.verified, &delivery.event, &delivery.body)
+                    .filter(|id| !id.is_empty())
+                    .unwrap_or_else(|| body_digest_id(&delivery.body)),
+            )
+        };
+        Ok(delivery)
     }
 
     /// The provider.
@@ -310,5 +323,80 @@ impl<P: Provider> VerifierBuilder<P> {
                 read_timeout: self.read_timeout,
             }),
         })
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::FixedClock;
+    use crate::providers::AnyProvider;
+    use crate::testing::{Signer, fixtures};
+
+    const NOW: i64 = 1_763_633_730;
+
+    /// A delivery's id, read from the event or the headers where the provider says it is
+    /// there, is the one `Provider::delivery_id` gives, with an empty or missing id falling back
+    /// to the body digest: for every preset and fixture, with the id header and the body's id
+    /// fields present, empty or both.
+    #[test]
+    fn the_id_read_where_it_is_is_the_providers_id() {
+        for name in AnyProvider::NAMES {
+            let provider = AnyProvider::from_name(name).unwrap();
+            let secret =
+                if *name == "standard" { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" } else { "test-secret-012345" };
+            let signer = Signer::for_provider(&provider, &[secret]).unwrap();
+            let verifier = Verifier::builder(provider).secret(secret).clock(FixedClock(NOW)).build().unwrap();
+            for fixture in fixtures(name) {
+                let mut blanked: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(fixture.body).unwrap();
+                for field in ["id", "eventId", "event_id"] {
+                    if let Some(value @ serde_json::Value::String(_)) = blanked.get_mut(field) {
+                        *value = serde_json::Value::String(String::new());
+                    }
+                }
+                let blanked = serde_json::to_vec(&blanked).unwrap();
+                for body in [fixture.body.as_bytes(), &blanked] {
+                    for header_id in ["msg_2f9a", ""] {
+                        let signed = signer.sign_delivery(body, NOW, header_id, Some(fixture.event_type));
+                        let headers = signed.headers.as_slice();
+                        let delivery = match verifier.verify(headers, signed.body.clone()) {
+                            Ok(delivery) => delivery,
+                            // A scheme that signs the id header refuses it empty (Standard).
+                            Err(error) if header_id.is_empty() => {
+                                assert_eq!(error.kind(), crate::VerifyErrorKind::MalformedSignature, "{name}");
+                                continue;
+                            }
+                            Err(error) => panic!("{name}: {error:?}"),
+                        };
+                        let expected = verifier
+                            .provider()
+                            .delivery_id(headers, delivery.verified(), delivery.event(), delivery.body())
+                            .filter(|id| !id.is_empty())
+                            .unwrap_or_else(|| body_digest_id(delivery.body()));
+                        let case = format!("{} with id header {header_id:?}", String::from_utf8_lossy(body));
+                        assert_eq!(delivery.id(), expected, "{case}");
+                        // Where it was read: no copy for the senders whose id is in the event or
+                        // the headers.
+                        let unchanged = body == fixture.body.as_bytes();
+                        let kept = match &delivery.id {
+                            DeliveryId::InEvent(_) => "event",
+                            DeliveryId::InHeaders => "headers",
+                            DeliveryId::Own(_) => "own",
+                        };
+                        match *name {
+                            "botdog" | "breakcold" | "stripe" | "slack" if unchanged => assert_eq!(kept, "event"),
+                            "standard" | "github" | "shopify" | "breakcold" if !header_id.is_empty() => {
+                                assert_eq!(kept, "headers");
+                            }
+                            _ => assert_eq!(kept, "own", "{case}"),
+                        }
+                        assert_eq!(delivery.clone().id(), expected, "{case}");
+                        assert!(format!("{delivery:?}").contains(&format!("id: {expected:?}")), "{case}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -136,6 +136,20 @@ macro_rules! any_provider {
                 }
             }
 
+            fn delivery_id_in_event(event: &AnyEvent) -> Option<&str> {
+                match event {
+                    $(#[cfg(feature = $feature)] AnyEvent::$variant(event) => <$provider as Provider>::delivery_id_in_event(event),)*
+                    AnyEvent::Custom(event) => <super::Custom as Provider>::delivery_id_in_event(event),
+                }
+            }
+
+            fn delivery_id_in_headers(&self) -> bool {
+                match self {
+                    $(#[cfg(feature = $feature)] Self::$variant(provider) => provider.delivery_id_in_headers(),)*
+                    Self::Custom(provider) => provider.delivery_id_in_headers(),
+                }
+            }
+
             fn delivery_id<H: HeaderSource + ?Sized>(&self, headers: &H, verified: &Verified, event: &AnyEvent, body: &[u8]) -> Option<String> {
                 match (self, event) {
                     $(#[cfg(feature = $feature)] (Self::$variant(provider), AnyEvent::$variant(event)) => provider.delivery_id(headers, verified, event, body),)*

@@ -175,6 +175,11 @@ impl<E: Event> Provider for Custom<E> {
 
     /// The signed id header, else the first configured unsigned header present, else the
     /// configured body field.
+    /// The id header, when present, read from [`Verified`].
+    fn delivery_id_in_headers(&self) -> bool {
+        true
+    }
+
     fn delivery_id<H: HeaderSource + ?Sized>(&self, _: &H, verified: &Verified, _: &E, body: &[u8]) -> Option<String> {
         if let Some(id) = verified.header_id() {
             return Some(id.to_owned());

@@ -172,6 +172,28 @@ impl<W: JsonWire> Provider for JsonPreset<W> {
         Ok(JsonEvent { event_type: event_type.unwrap_or_default(), payload })
     }
 
+    /// The sender's body field (Stripe's `id`, Slack's `event_id`), read from the event.
+    fn delivery_id_in_event(event: &JsonEvent) -> Option<&str> {
+        // `event` is in the scrutinee because only the senders built decide whether it is read.
+        match (W::FACTS.id, event) {
+            #[cfg(any(feature = "slack", feature = "stripe"))]
+            (IdSource::Field(field), event) => event.str_field(field),
+            #[cfg(any(feature = "github", feature = "shopify"))]
+            (IdSource::Headers(_), _) => None,
+        }
+    }
+
+    /// Its unsigned id headers (GitHub's `X-GitHub-Delivery`, Shopify's `X-Shopify-Webhook-Id`),
+    /// read from [`Verified`].
+    fn delivery_id_in_headers(&self) -> bool {
+        match W::FACTS.id {
+            #[cfg(any(feature = "github", feature = "shopify"))]
+            IdSource::Headers(_) => true,
+            #[cfg(any(feature = "slack", feature = "stripe"))]
+            IdSource::Field(_) => false,
+        }
+    }
+
     /// The sender's signed body field, or the first of its unsigned id headers present.
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,

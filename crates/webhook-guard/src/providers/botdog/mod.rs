@@ -78,6 +78,11 @@ impl Provider for Botdog {
         BotdogEvent::parse(body)
     }
 
+    /// The body's `id`, read from the event.
+    fn delivery_id_in_event(event: &BotdogEvent) -> Option<&str> {
+        event.id()
+    }
+
     /// The body's `id`.
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,

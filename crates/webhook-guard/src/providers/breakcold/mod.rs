@@ -97,6 +97,16 @@ impl Provider for Breakcold {
         BreakcoldEvent::parse(body)
     }
 
+    /// The body's `eventId`, read from the event.
+    fn delivery_id_in_event(event: &BreakcoldEvent) -> Option<&str> {
+        event.event_id()
+    }
+
+    /// Without an `eventId`, `X-Webhook-Delivery-Id`, read from [`Verified`].
+    fn delivery_id_in_headers(&self) -> bool {
+        true
+    }
+
     /// The body's `eventId` (signed), else `X-Webhook-Delivery-Id` (unsigned).
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,

@@ -148,6 +148,11 @@ where
         StandardEvent::parse(body)
     }
 
+    /// The signed `webhook-id` (the only id header), read from [`Verified`].
+    fn delivery_id_in_headers(&self) -> bool {
+        true
+    }
+
     /// The signed `webhook-id`.
     fn delivery_id<H: HeaderSource + ?Sized>(
         &self,
