@@ -194,6 +194,7 @@ impl<'s, 'a, H: HeaderSource + ?Sized> SchemeHeaderValues<'s, 'a, H> {
     }
 
     /// The one value of the name at `position`, whose text is `name`.
+    #[inline]
     fn value(&self, position: usize, name: &str) -> Result<Option<&'a [u8]>, ConflictingValues> {
         if self.visited {
             return if self.conflicting & (1 << position) != 0 {
@@ -211,6 +212,7 @@ impl<'s, 'a, H: HeaderSource + ?Sized> SchemeHeaderValues<'s, 'a, H> {
     /// The one value of a header known under `names` (aliases), the first of which is at
     /// `position`. Two different values under one name, or under two of the aliases, are
     /// refused: which one the sender meant cannot be known.
+    #[inline]
     fn one_of(&self, position: usize, names: &[String], label: &str) -> Result<Option<&'a [u8]>, VerifyError> {
         let mut found: Option<&[u8]> = None;
         for (index, name) in names.iter().enumerate() {
@@ -240,6 +242,7 @@ pub(crate) struct Match {
 ///
 /// The comparisons are constant-time and none of them returns early; which key matched is not
 /// secret (it reveals nothing about any MAC's bytes).
+#[inline]
 pub(crate) fn match_signatures(
     scheme: &SignedScheme,
     keyring: &Keyring,
@@ -268,6 +271,7 @@ pub(crate) fn match_signatures(
 
 /// Whether any provided HMAC signature equals `key`'s MAC over `content`. Constant-time in the
 /// signatures' contents; no early return.
+#[inline]
 pub(crate) fn hmac_matches(content: &SignedContent, key: &HmacKey, material: &Material<'_>, body: &[u8]) -> bool {
     if material.provided.hmac.is_empty() {
         return false;
@@ -277,11 +281,13 @@ pub(crate) fn hmac_matches(content: &SignedContent, key: &HmacKey, material: &Ma
     let mut mac = key.mac.start();
     content.feed(timestamp, id, body, |chunk| mac.update(chunk));
     let expected = mac.finish();
-    let mut hit = Choice::from(0);
+    // Each comparison is `subtle`'s; their results are OR-ed as plain bytes, without an
+    // optimization barrier per OR (`Choice`'s `|` has one), and nothing branches on them.
+    let mut hit = 0u8;
     for provided in material.provided.hmac.iter() {
-        hit |= equal_macs(&expected, provided);
+        hit |= equal_macs(&expected, provided).unwrap_u8();
     }
-    bool::from(hit)
+    hit != 0
 }
 
 /// Whether a MAC (as SHA-256's eight state words) equals a provided one (its 32 bytes, which
@@ -319,12 +325,19 @@ pub(crate) fn ed25519_matches(
         .any(|signature| key.0.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok())
 }
 
+#[inline]
 pub(crate) fn check_window(timestamp: i64, window: Window) -> Result<(), VerifyError> {
     // `abs_diff` is exact over the whole `i64` range (a `u64`), without widening to `i128`.
     let distance = window.now.abs_diff(timestamp);
     if distance <= window.tolerance_secs {
         return Ok(());
     }
+    outside_window(timestamp, window, distance)
+}
+
+/// The error of a timestamp outside the window: out of line, so that the check above inlines.
+#[cold]
+fn outside_window(timestamp: i64, window: Window, distance: u64) -> Result<(), VerifyError> {
     let direction = if window.now > timestamp { "in the past" } else { "in the future" };
     Err(VerifyError::new(
         crate::VerifyErrorKind::TimestampOutOfTolerance,

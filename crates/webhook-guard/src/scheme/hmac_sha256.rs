@@ -60,6 +60,21 @@ impl PrekeyedHmac {
     }
 }
 
+/// The outer hash's one block after the outer pad, but for the inner hash written into its first
+/// 32 bytes per MAC: the padding of a 96-byte message (FIPS 180-4 §5.1.1), `0x80`, zeros, and
+/// 768 as the length in bits.
+const OUTER_BLOCK: [u8; BLOCK] = {
+    let mut block = [0u8; BLOCK];
+    block[32] = 0x80;
+    let bits = ((BLOCK as u64 + 32) * 8).to_be_bytes();
+    let mut i = 0;
+    while i < 8 {
+        block[BLOCK - 8 + i] = bits[i];
+        i += 1;
+    }
+    block
+};
+
 /// A MAC being computed: the inner hash's running state.
 pub(crate) struct MacInProgress<'a> {
     key: &'a PrekeyedHmac,
@@ -79,10 +94,8 @@ impl MacInProgress<'_> {
     /// 96 bytes, the outer pad's block included).
     pub(crate) fn finish(self) -> Zeroizing<[u32; 8]> {
         let inner = self.inner.finish();
-        let mut block = [0u8; BLOCK];
+        let mut block = OUTER_BLOCK;
         write_be(&inner, &mut block[..32]);
-        block[32] = 0x80;
-        block[BLOCK - 8..].copy_from_slice(&((BLOCK as u64 + 32) * 8).to_be_bytes());
         let mut outer = Zeroizing::new(*self.key.outer);
         compress256(&mut outer, &[block]);
         outer

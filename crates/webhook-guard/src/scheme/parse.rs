@@ -276,6 +276,7 @@ fn reads_whole_entries(key: &[u8]) -> bool {
 /// cuts out of the same bytes: the part starts with the key, so trimming it removes nothing at
 /// the start, and the key holds no `=` ([`reads_whole_entries`]), so the value starts right after
 /// `key=`. `None` when `current` does not start with `key=`.
+#[inline]
 fn leading_entry<'a>(current: &'a [u8], key: &[u8]) -> Option<(&'a [u8], Option<&'a [u8]>)> {
     let value_and_rest = current.strip_prefix(key)?.strip_prefix(b"=")?;
     Some(match position_of(value_and_rest, b',') {
@@ -294,6 +295,7 @@ fn leading_entry<'a>(current: &'a [u8], key: &[u8]) -> Option<(&'a [u8], Option<
 /// for that comma first (64 of a Botdog header's 78 bytes). `None` (anything else, including
 /// digits that do not decode) leaves the part to the general path. Returns the signature and
 /// what follows the comma.
+#[inline]
 fn whole_hex_entry<'a>(current: &'a [u8], key: &[u8]) -> Option<([u8; 32], Option<&'a [u8]>)> {
     let digits_and_rest = current.strip_prefix(key)?.strip_prefix(b"=")?;
     let (digits, after) = digits_and_rest.split_at_checked(64)?;
@@ -450,6 +452,7 @@ const BASE64_SEXTETS: [u8; 256] = {
 };
 
 /// Decodes exactly `LEN` bytes, or nothing.
+#[inline]
 pub(crate) fn decode<const LEN: usize>(encoded: &[u8], encoding: Encoding) -> Option<[u8; LEN]> {
     let mut out = [0u8; LEN];
     match encoding {
@@ -489,6 +492,7 @@ fn decode_decimal_word(word: u64) -> (u64, bool) {
 
 /// Parses a timestamp that must be plain ASCII decimal digits (no sign, no spaces) fitting an
 /// `i64`. The bytes themselves (not the parsed number) are what the sender signed.
+#[inline]
 pub(crate) fn parse_timestamp(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || bytes.len() > 19 {
         return None;

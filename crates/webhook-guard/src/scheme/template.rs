@@ -99,6 +99,7 @@ impl SignedContent {
     }
 
     /// Calls `feed` with each chunk of the signed bytes in order.
+    #[inline]
     pub(crate) fn feed(&self, timestamp: &[u8], id: &[u8], body: &[u8], mut feed: impl FnMut(&[u8])) {
         for part in &self.parts {
             match part {
