@@ -43,9 +43,9 @@ pub(crate) trait TypedEvent: Sized {
     /// second copy (serde's derive refuses duplicate fields).
     fn is_typed(event_type: &str) -> bool;
 
-    /// Deserializes the typed variant named `event_type` (the bytes of a JSON string without
-    /// escapes) from `object`, the whole top-level object; `None` when no typed variant has that
-    /// name.
+    /// Deserializes the typed variant named by the JSON string `event_type` starts (just after
+    /// its opening quote; see [`string_is`]) from `object`, the whole top-level object; `None`
+    /// when no typed variant has that name.
     fn deserialize_typed<'de, D: de::Deserializer<'de>>(event_type: &[u8], object: D)
     -> Option<Result<Self, D::Error>>;
 
@@ -94,15 +94,16 @@ pub(crate) fn parse_typed<E: TypedEvent>(
 /// most three there.
 const ENTRIES_AHEAD: usize = 8;
 
-/// The top-level type field's value, as the bytes between its quotes, when the object starts
-/// with a few plain entries up to it: keys and strings without escapes, numbers, `true`,
+/// The top-level type field's string value, as the bytes after its opening quote (the name, its
+/// closing quote and the rest of the body: [`string_is`] says whether it names a type, with no
+/// scan for where it ends), when the object starts with a few plain entries up to it: keys and strings without escapes, numbers, `true`,
 /// `false`, `null`. Every sender puts its type field there (Pollybot first, Botdog after `id`,
 /// Breakcold after three strings), so the body can be parsed straight into the struct it names,
 /// without the read-ahead and replay of [`parse_in_one_pass`].
 ///
 /// `None` for anything else (an escape, a nested value or more than [`ENTRIES_AHEAD`] entries
-/// before the type field, a type value that is not a plain string, no object): then the
-/// one-pass parse decides.
+/// before the type field, a type value that is not a string, no object): then the one-pass
+/// parse decides.
 ///
 /// It reads every valid JSON object it answers for as serde_json does, and checks no more than
 /// that needs (not a number's digits, a string's UTF-8 or control characters). So when the
@@ -121,11 +122,18 @@ fn type_name_ahead<E: TypedEvent>(body: &[u8]) -> Option<&[u8]> {
         };
         rest = skip_whitespace(skip_whitespace(after_key).strip_prefix(b":")?);
         if key_is_field {
-            return Some(plain_string(rest.strip_prefix(b"\"")?)?.0);
+            return rest.strip_prefix(b"\"");
         }
         rest = skip_whitespace(skip_scalar(rest)?).strip_prefix(b",")?;
     }
     None
+}
+
+/// Whether the JSON string whose opening quote is just before `value` is `name`, a type name
+/// without quotes or backslashes: then its bytes are the text, and it ends at the quote after
+/// them.
+pub(crate) fn string_is(value: &[u8], name: &str) -> bool {
+    matches!(value.strip_prefix(name.as_bytes()), Some([b'"', ..]))
 }
 
 /// `bytes` from the first that is not JSON whitespace.
@@ -169,6 +177,8 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
 
 /// What follows the scalar value `rest` starts with: a plain string, or a number or literal,
 /// which runs to the next delimiter. `None` for an object, an array or a string with escapes.
+/// (Inlined: called once per entry before the type field, it cost a call and a return each.)
+#[inline(always)]
 fn skip_scalar(rest: &[u8]) -> Option<&[u8]> {
     match rest.first()? {
         b'"' => Some(plain_string(&rest[1..])?.1),
@@ -580,35 +590,44 @@ mod tests {
     }
 
     /// Strings of every length before the type field, so that the quote that ends them falls on
-    /// every byte of the eight-byte words `quote_or_backslash` reads, and a backslash too.
+    /// every byte of the eight-byte words `quote_or_backslash` reads, and a backslash too; type
+    /// names of every length, escaped or not.
     #[test]
     #[cfg(feature = "botdog")]
     fn the_type_name_is_found_after_strings_of_any_length() {
         use crate::providers::BotdogEvent;
+        fn name_ahead(body: &str) -> Option<&[u8]> {
+            type_name_ahead::<BotdogEvent>(body.as_bytes())
+        }
         for len in 0..40 {
             let text = "x".repeat(len);
-            let body = format!(r#"{{"id":"{text}","eventType":"LEAD_PROFILE_VISITED{text}"}}"#);
-            let expected = format!("LEAD_PROFILE_VISITED{text}");
-            assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), Some(expected.as_bytes()), "{body}");
+            let name = format!("LEAD_PROFILE_VISITED{text}");
+            let body = format!(r#"{{"id":"{text}","eventType":"{name}"}}"#);
+            let found = name_ahead(&body).unwrap();
+            assert!(string_is(found, &name), "{body}");
+            assert!(!string_is(found, &name[..name.len() - 1]) && !string_is(found, &format!("{name}x")));
             for at in 0..len {
                 let mut escaped = text.clone();
                 escaped.replace_range(at..=at, "\\");
                 let body = format!(r#"{{"id":"{escaped}","eventType":"LEAD_PROFILE_VISITED"}}"#);
-                assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), None, "{body}");
+                assert_eq!(name_ahead(&body), None, "{body}");
+                // An escape in the name: found, but it names no type (the one-pass parse reads it).
                 let body = format!(r#"{{"eventType":"LEAD_PROFILE_VISITED{escaped}"}}"#);
-                assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), None, "{body}");
+                assert!(!string_is(name_ahead(&body).unwrap(), "LEAD_PROFILE_VISITED"), "{body}");
             }
-            // Cut inside either string: no end, no name.
+            // Cut inside the string before the type field: no end, no name.
             let body = format!(r#"{{"id":"{text}","eventType":"LEAD_{text}"#);
-            for end in 0..body.len() {
-                assert_eq!(type_name_ahead::<BotdogEvent>(&body.as_bytes()[..end]), None, "{}", &body[..end]);
+            let value_starts = body.rfind('"').unwrap() + 1;
+            for end in 0..value_starts {
+                assert_eq!(name_ahead(&body[..end]), None, "{}", &body[..end]);
             }
         }
         for body in ["", "{", "[]", "{}", r#"{"eventType"}"#, r#"{"eventType":}"#, r#"{"eventType":3}"#] {
-            assert_eq!(type_name_ahead::<BotdogEvent>(body.as_bytes()), None, "{body}");
+            assert_eq!(name_ahead(body), None, "{body}");
         }
-        assert_eq!(type_name_ahead::<BotdogEvent>(br#"{"eventTypeX":"A","eventType":"B"}"#), Some(&b"B"[..]));
-        assert_eq!(type_name_ahead::<BotdogEvent>(br#"{"eventTyp":"A","eventType":"B"}"#), Some(&b"B"[..]));
+        assert!(string_is(name_ahead(r#"{"eventTypeX":"A","eventType":"B"}"#).unwrap(), "B"));
+        assert!(string_is(name_ahead(r#"{"eventTyp":"A","eventType":"B"}"#).unwrap(), "B"));
+        assert!(!string_is(name_ahead(r#"{"eventType":"B"#).unwrap(), "B"), "no closing quote");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field, string_is};
 
 /// The field the legacy webhooks name their event type in.
 const TYPE_FIELD: &str = "event";
@@ -166,7 +166,7 @@ macro_rules! legacy_events {
                 event_type: &[u8],
                 object: D,
             ) -> Option<Result<Self, D::Error>> {
-                $( if $(event_type == $name.as_bytes())||+ {
+                $( if $(string_is(event_type, $name))||+ {
                     return Some(LegacyEnvelope::<$payload>::deserialize(object).map(Self::$variant));
                 } )*
                 None

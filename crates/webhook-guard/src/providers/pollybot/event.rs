@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field, string_is};
 
 /// The field Pollybot names its event type in.
 const TYPE_FIELD: &str = "event";
@@ -154,7 +154,7 @@ impl TypedEvent for PollybotEvent {
         event_type: &[u8],
         object: D,
     ) -> Option<Result<Self, D::Error>> {
-        (event_type == b"LEAD_CREATED").then(|| PollybotEnvelope::deserialize(object).map(Self::LeadCreated))
+        string_is(event_type, "LEAD_CREATED").then(|| PollybotEnvelope::deserialize(object).map(Self::LeadCreated))
     }
 
     fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
