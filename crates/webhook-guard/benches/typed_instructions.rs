@@ -14,8 +14,11 @@
 //! ```
 //!
 //! The body is the `verify` bench's 1 KiB `LEAD_MESSAGE_REPLIED` (`id` before `eventType`, as
-//! Botdog sends it). The `*_type_first` cases parse the same entries with `eventType` first. Run
-//! as an ordinary test (`cargo test --benches`), each case checks that what it measures succeeds.
+//! Botdog sends it). The `*_type_first` cases parse the same entries with `eventType` first. The
+//! `standard_*` cases are peer-benches' Standard Webhooks delivery (the `call.completed` fixture
+//! lengthened to 1 KiB, `data` as the receiver's struct, headers in an `http::HeaderMap`): what
+//! `verify` adds to `verify_signature` and the envelope's parse there. Run as an ordinary test
+//! (`cargo test --benches`), each case checks that what it measures succeeds.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -23,10 +26,11 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
 use webhook_guard::providers::botdog::LeadMessageReplied;
-use webhook_guard::providers::{Botdog, BotdogEvent};
-use webhook_guard::testing::Signer;
+use webhook_guard::providers::{Botdog, BotdogEvent, Standard, StandardEvent};
+use webhook_guard::testing::{Signer, fixture};
 use webhook_guard::{FixedClock, Verifier};
 
 /// Calls per measured function: enough that the per-call count is exact to a fraction of an
@@ -145,4 +149,97 @@ fn botdog_1kib_raw_hmac_and_serde_json() {
     let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
     assert!(serde_json::from_slice::<LeadMessageReplied>(&body).is_ok());
     measured_raw_hmac_and_serde_json(&prekeyed, NOW.to_string().as_bytes(), &body);
+}
+
+const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const STANDARD_ID: &str = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+
+/// peer-benches' `call.completed` body: the fixture, compact, its summary lengthened to 1 KiB.
+fn standard_body() -> Vec<u8> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(fixture("standard", "call.completed").unwrap().body).unwrap();
+    let compact = serde_json::to_vec(&value).unwrap().len();
+    let summary = value["data"]["summary"].as_str().unwrap().to_owned();
+    value["data"]["summary"] = format!("{summary}{}", " ".repeat(1024 - compact)).into();
+    let body = serde_json::to_vec(&value).unwrap();
+    assert_eq!(body.len(), 1024);
+    body
+}
+
+/// What a receiver of `call.completed` would write for its `data` (as peer-benches).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct CallCompleted {
+    call_id: String,
+    contact_id: String,
+    duration_seconds: u32,
+    outcome: String,
+    summary: String,
+}
+
+fn standard() -> (Verifier<Standard<CallCompleted>>, http::HeaderMap, Bytes) {
+    let body = standard_body();
+    let signed = Signer::for_provider(&Standard::new(), &[STANDARD_SECRET]).unwrap().sign_delivery(
+        &body,
+        NOW,
+        STANDARD_ID,
+        None,
+    );
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &signed.headers {
+        headers.append(http::HeaderName::try_from(name.as_str()).unwrap(), value.parse().unwrap());
+    }
+    let verifier = Verifier::builder(Standard::<CallCompleted>::with_data())
+        .secret(STANDARD_SECRET)
+        .clock(FixedClock(NOW))
+        .build()
+        .unwrap();
+    let delivery = verifier.verify(&headers, body.clone()).unwrap();
+    assert_eq!(delivery.id(), STANDARD_ID);
+    (verifier, headers, Bytes::from(body))
+}
+
+#[inline(never)]
+fn measured_standard_verify(verifier: &Verifier<Standard<CallCompleted>>, headers: &http::HeaderMap, body: &Bytes) {
+    for _ in 0..CALLS {
+        black_box(verifier.verify(black_box(headers), black_box(body.clone())).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measured_standard_verify_signature(
+    verifier: &Verifier<Standard<CallCompleted>>,
+    headers: &http::HeaderMap,
+    body: &[u8],
+) {
+    for _ in 0..CALLS {
+        black_box(verifier.verify_signature(black_box(headers), black_box(body)).is_ok());
+    }
+}
+
+#[inline(never)]
+fn measured_standard_event_parse(body: &[u8]) {
+    for _ in 0..CALLS {
+        black_box(StandardEvent::<CallCompleted>::parse(black_box(body)).is_ok());
+    }
+}
+
+#[test]
+fn standard_1kib_verify() {
+    let (verifier, headers, body) = standard();
+    measured_standard_verify(&verifier, &headers, &body);
+}
+
+#[test]
+fn standard_1kib_verify_signature() {
+    let (verifier, headers, body) = standard();
+    measured_standard_verify_signature(&verifier, &headers, &body);
+}
+
+#[test]
+fn standard_1kib_event_parse() {
+    let body = standard_body();
+    assert!(StandardEvent::<CallCompleted>::parse(&body).is_ok());
+    measured_standard_event_parse(&body);
 }
