@@ -110,7 +110,7 @@ where
     let value = values
         .one_of(0, &scheme.signature_headers, signature_name)?
         .ok_or_else(|| VerifyError::missing(signature_name))?;
-    parse_signature_into(value, &scheme.format, scheme.encoding, &mut material.provided)
+    parse_signature_into(value, &scheme.format, scheme.encoding, scheme.key_value_plan, &mut material.provided)
         .map_err(|problem| VerifyError::malformed(signature_name, &problem.describe(&scheme.format)))?;
 
     let timestamp_at = scheme.signature_headers.len();
@@ -212,7 +212,7 @@ impl<'s, 'a, H: HeaderSource + ?Sized> SchemeHeaderValues<'s, 'a, H> {
     /// The one value of a header known under `names` (aliases), the first of which is at
     /// `position`. Two different values under one name, or under two of the aliases, are
     /// refused: which one the sender meant cannot be known.
-    #[inline]
+    #[inline(always)]
     fn one_of(&self, position: usize, names: &[String], label: &str) -> Result<Option<&'a [u8]>, VerifyError> {
         let mut found: Option<&[u8]> = None;
         for (index, name) in names.iter().enumerate() {

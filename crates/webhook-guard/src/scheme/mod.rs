@@ -94,6 +94,9 @@ pub(crate) struct SignedScheme {
     pub(crate) contents: Vec<SignedContent>,
     /// The three header lists' names parsed once, when the scheme is built (empty before).
     pub(crate) parsed_names: ParsedNames,
+    /// What the key-value parser's fast paths may do with this format, decided when the scheme
+    /// is built (none before).
+    pub(crate) key_value_plan: parse::KeyValuePlan,
 }
 
 /// `signature_headers`, `timestamp_headers` and `id_headers`, in that order, as
@@ -149,6 +152,7 @@ impl Scheme {
                 id_headers: Vec::new(),
                 contents: Vec::new(),
                 parsed_names: ParsedNames::default(),
+                key_value_plan: parse::KeyValuePlan::default(),
             },
         }
     }
@@ -297,8 +301,10 @@ impl Preset {
             id_headers: names(self.id),
             contents: self.contents.iter().map(|parts| SignedContent::from_parts(parts)).collect(),
             parsed_names: ParsedNames::default(),
+            key_value_plan: parse::KeyValuePlan::default(),
         };
         scheme.parsed_names = ParsedNames::of(&scheme);
+        scheme.key_value_plan = parse::KeyValuePlan::of(&scheme.format, scheme.encoding);
         Scheme { kind: SchemeKind::Signed(scheme) }
     }
 }
@@ -401,6 +407,7 @@ impl SchemeBuilder {
             return Err(ConfigError::InvalidScheme("the signature key must not be empty"));
         }
         scheme.parsed_names = ParsedNames::of(&scheme);
+        scheme.key_value_plan = parse::KeyValuePlan::of(&scheme.format, scheme.encoding);
         Ok(Scheme { kind: SchemeKind::Signed(scheme) })
     }
 }
