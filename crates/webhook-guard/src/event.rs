@@ -17,7 +17,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 
 #[cfg(any(feature = "botdog", feature = "pollybot", feature = "breakcold", feature = "breakcold-legacy"))]
-pub(crate) use self::dispatch::{TypedEvent, parse_typed, string_is};
+pub(crate) use self::dispatch::{TypedEvent, parse_straight, parse_typed, string_is, type_name_ahead};
 use crate::error::PayloadError;
 
 /// An event a provider's deliveries carry.

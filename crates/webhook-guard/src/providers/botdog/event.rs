@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field, string_is};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_straight, parse_typed, peek_type_field};
 
 /// The field Botdog names its event type in.
 const TYPE_FIELD: &str = "eventType";
@@ -149,6 +149,7 @@ macro_rules! botdog_events {
             /// known event does not match its type (the error names the JSON path, e.g.
             /// `contactEmails`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+                parse_straight!(Self, body, Self::parse_in_two_passes, { $( [$name] => Self::$variant[$variant] ),* });
                 parse_typed(body, Self::parse_in_two_passes)
             }
 
@@ -179,17 +180,6 @@ macro_rules! botdog_events {
 
             fn is_typed(event_type: &str) -> bool {
                 matches!(event_type, $($name)|*)
-            }
-
-            #[inline]
-            fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
-                event_type: &[u8],
-                object: D,
-            ) -> Option<Result<Self, D::Error>> {
-                $( if string_is(event_type, $name) {
-                    return Some($variant::deserialize(object).map(Self::$variant));
-                } )*
-                None
             }
 
             fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {

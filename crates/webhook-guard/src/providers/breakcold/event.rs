@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field, string_is};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_straight, parse_typed, peek_type_field};
 
 /// The field Breakcold names its event type in.
 const TYPE_FIELD: &str = "event";
@@ -229,6 +229,9 @@ macro_rules! breakcold_events {
             /// When the body is not a JSON object, `event` is missing or not a string, or a known
             /// event does not match its type (the error names the JSON path, e.g. `data.taskId`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+                parse_straight!(Self, body, Self::parse_in_two_passes, {
+                    $( [$name] => Self::$variant[BreakcoldEnvelope<$data>] ),*
+                });
                 parse_typed(body, Self::parse_in_two_passes)
             }
 
@@ -261,16 +264,6 @@ macro_rules! breakcold_events {
 
             fn is_typed(event_type: &str) -> bool {
                 matches!(event_type, $($name)|*)
-            }
-
-            fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
-                event_type: &[u8],
-                object: D,
-            ) -> Option<Result<Self, D::Error>> {
-                $( if string_is(event_type, $name) {
-                    return Some(BreakcoldEnvelope::<$data>::deserialize(object).map(Self::$variant));
-                } )*
-                None
             }
 
             fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {

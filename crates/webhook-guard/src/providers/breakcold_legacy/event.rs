@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field, string_is};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_straight, parse_typed, peek_type_field};
 
 /// The field the legacy webhooks name their event type in.
 const TYPE_FIELD: &str = "event";
@@ -138,6 +138,9 @@ macro_rules! legacy_events {
             /// When the body is not a JSON object, `event` is missing or not a string, or a known
             /// event does not match its type (the error names the JSON path, e.g. `payload.id`).
             pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+                parse_straight!(Self, body, Self::parse_in_two_passes, {
+                    $( [$($name),+] => Self::$variant[LegacyEnvelope<$payload>] ),*
+                });
                 parse_typed(body, Self::parse_in_two_passes)
             }
 
@@ -160,16 +163,6 @@ macro_rules! legacy_events {
 
             fn is_typed(event_type: &str) -> bool {
                 matches!(event_type, $($($name)|+)|*)
-            }
-
-            fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
-                event_type: &[u8],
-                object: D,
-            ) -> Option<Result<Self, D::Error>> {
-                $( if $(string_is(event_type, $name))||+ {
-                    return Some(LegacyEnvelope::<$payload>::deserialize(object).map(Self::$variant));
-                } )*
-                None
             }
 
             fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::PayloadError;
-use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_typed, peek_type_field, string_is};
+use crate::event::{Event, TypedEvent, UnknownEvent, from_json, parse_straight, parse_typed, peek_type_field};
 
 /// The field Pollybot names its event type in.
 const TYPE_FIELD: &str = "event";
@@ -106,6 +106,9 @@ impl PollybotEvent {
     /// When the body is not a JSON object, `event` is missing or not a string, or a known event
     /// does not match its type (the error names the JSON path, e.g. `data.id`).
     pub fn parse(body: &[u8]) -> Result<Self, PayloadError> {
+        parse_straight!(Self, body, Self::parse_in_two_passes, {
+            ["LEAD_CREATED"] => Self::LeadCreated[PollybotEnvelope<PollybotLead>],
+        });
         parse_typed(body, Self::parse_in_two_passes)
     }
 
@@ -148,13 +151,6 @@ impl TypedEvent for PollybotEvent {
 
     fn is_typed(event_type: &str) -> bool {
         event_type == "LEAD_CREATED"
-    }
-
-    fn deserialize_typed<'de, D: serde::Deserializer<'de>>(
-        event_type: &[u8],
-        object: D,
-    ) -> Option<Result<Self, D::Error>> {
-        string_is(event_type, "LEAD_CREATED").then(|| PollybotEnvelope::deserialize(object).map(Self::LeadCreated))
     }
 
     fn deserialize_as<'de, D: serde::Deserializer<'de>>(event_type: &str, object: D) -> Result<Self, D::Error> {
