@@ -38,7 +38,8 @@ impl PrekeyedHmac {
         if key.len() > BLOCK {
             let mut hashed = Sha256Stream::new(INITIAL_STATE, 0);
             hashed.update(key);
-            write_be(&hashed.finish(), &mut padded[..32]);
+            hashed.finish();
+            write_be(&hashed.state, &mut padded[..32]);
         } else {
             padded[..key.len()].copy_from_slice(key);
         }
@@ -91,11 +92,13 @@ impl MacInProgress<'_> {
 
     /// The MAC as SHA-256's state words (the MAC's bytes are these, big-endian): the outer hash
     /// over the inner hash, one block (32 bytes of inner hash, then the padding of a message of
-    /// 96 bytes, the outer pad's block included).
-    pub(crate) fn finish(self) -> Zeroizing<[u32; 8]> {
-        let inner = self.inner.finish();
+    /// 96 bytes, the outer pad's block included). In place, as [`Sha256Stream::finish`]: the
+    /// running state (a few hundred bytes with its buffer) is not moved; it is zeroized when the
+    /// MAC in progress is dropped.
+    pub(crate) fn finish(&mut self) -> Zeroizing<[u32; 8]> {
+        self.inner.finish();
         let mut block = OUTER_BLOCK;
-        write_be(&inner, &mut block[..32]);
+        write_be(&self.inner.state, &mut block[..32]);
         let mut outer = Zeroizing::new(*self.key.outer);
         compress256(&mut outer, &[block]);
         outer
@@ -141,9 +144,10 @@ impl Sha256Stream {
         self.pending_len = rest.len();
     }
 
-    /// The hash as state words: the message padded with `0x80`, zeros and its length in bits
-    /// (FIPS 180-4 §5.1.1).
-    fn finish(mut self) -> Zeroizing<[u32; 8]> {
+    /// Pads the message with `0x80`, zeros and its length in bits (FIPS 180-4 §5.1.1) and absorbs
+    /// the last block(s): `state` is then the hash. In place: returning the state would move the
+    /// stream (its block buffer included) on every MAC.
+    fn finish(&mut self) {
         let bits = (self.blocks * BLOCK as u64 + self.pending_len as u64) * 8;
         let len = self.pending_len;
         self.pending[len] = 0x80;
@@ -154,7 +158,6 @@ impl Sha256Stream {
         }
         self.pending[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
         compress256(&mut self.state, &[self.pending]);
-        self.state
     }
 }
 
