@@ -584,6 +584,7 @@ mod tests {
             let unclosed = with_entry(&first, &format!(r#""zz": {}"#, "[".repeat(depth)));
             assert!(!same_answer(sender, unclosed.as_bytes()), "{depth}");
         }
+        random_edits_answer_as_two_passes(sender);
     }
 
     /// Strings of every length before the type field, so that the quote that ends them falls on
@@ -625,6 +626,54 @@ mod tests {
         assert!(string_is(name_ahead(r#"{"eventTypeX":"A","eventType":"B"}"#).unwrap(), "B"));
         assert!(string_is(name_ahead(r#"{"eventTyp":"A","eventType":"B"}"#).unwrap(), "B"));
         assert!(!string_is(name_ahead(r#"{"eventType":"B"#).unwrap(), "B"), "no closing quote");
+    }
+
+    /// Fixture bodies (the type field first or second, where the straight parse reads it) with
+    /// up to four random edits, each inserting a fragment that shifts what the scan before the
+    /// type field sees (quotes, escapes, brackets, delimiters, invalid UTF-8): `parse` answers
+    /// as the two-pass parse, whichever path it takes.
+    fn random_edits_answer_as_two_passes<E: TypedEvent + PartialEq + Debug>(sender: &Sender<E>) {
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+        use proptest::test_runner::{Config, TestRunner};
+        const FRAGMENTS: &[&[u8]] = &[
+            b"\"",
+            b"\\",
+            b"\\\"",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b",",
+            b":",
+            b" ",
+            b"\"a\":1,",
+            b"\"x\":\"y\",",
+            b"\xff",
+            b"\x01",
+            b"1e5",
+            b"null",
+            b"\"\"",
+            b"\\u0065",
+        ];
+        let bodies: Vec<String> = fixtures(sender.name)
+            .iter()
+            .flat_map(|fixture| [0, 1].map(|at| with_type_field_at(fixture.body, E::TYPE_FIELD, at)))
+            .collect();
+        let edits = prop::collection::vec((any::<Index>(), any::<Index>()), 0..4);
+        let mut runner = TestRunner::new(Config { cases: 2_000, failure_persistence: None, ..Config::default() });
+        runner
+            .run(&(any::<Index>(), edits), |(which, edits)| {
+                let mut body = which.get(&bodies).clone().into_bytes();
+                for (at, fragment) in edits {
+                    // Mostly near the start, where the type field is looked for.
+                    let at = at.index(body.len().min(96) + 1);
+                    body.splice(at..at, fragment.get(FRAGMENTS).iter().copied());
+                }
+                let _ = public_answer(sender, &body);
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
