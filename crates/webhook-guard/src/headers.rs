@@ -50,12 +50,14 @@ const HEADER_MAP_WALK_LIMIT: usize = 32;
 const NAMES_PER_WALK: usize = 8;
 
 /// The texts of `names` (lowercase: `HeaderName`s are), taken once per walk rather than once per
-/// header compared; `None` for more than [`NAMES_PER_WALK`] names.
-fn name_texts(names: &[http::HeaderName]) -> Option<[&[u8]; NAMES_PER_WALK]> {
-    if names.len() > NAMES_PER_WALK {
-        return None;
-    }
-    let mut texts: [&[u8]; NAMES_PER_WALK] = [&[]; NAMES_PER_WALK];
+/// header compared, written into `texts` (filled in place: returned, the array would be copied on
+/// every request); `None` for more than [`NAMES_PER_WALK`] names.
+#[inline]
+fn name_texts<'n, 't>(
+    names: &'n [http::HeaderName],
+    texts: &'t mut [&'n [u8]; NAMES_PER_WALK],
+) -> Option<&'t [&'n [u8]]> {
+    let texts = texts.get_mut(..names.len())?;
     for (text, name) in texts.iter_mut().zip(names) {
         *text = name.as_str().as_bytes();
     }
@@ -76,7 +78,8 @@ where
     }
 
     fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
-        let texts = name_texts(names).filter(|_| self.keys_len() <= HEADER_MAP_WALK_LIMIT);
+        let mut texts = [&[][..]; NAMES_PER_WALK];
+        let texts = name_texts(names, &mut texts).filter(|_| self.keys_len() <= HEADER_MAP_WALK_LIMIT);
         let Some(texts) = texts else {
             for (index, name) in names.iter().enumerate() {
                 for value in self.get_all(name) {
@@ -85,7 +88,6 @@ where
             }
             return;
         };
-        let texts = texts.get(..names.len()).unwrap_or_default();
         for (name, value) in self {
             let name = name.as_str().as_bytes();
             for (index, wanted) in texts.iter().enumerate() {
@@ -113,7 +115,8 @@ where
     }
 
     fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
-        let Some(texts) = name_texts(names) else {
+        let mut texts = [&[][..]; NAMES_PER_WALK];
+        let Some(texts) = name_texts(names, &mut texts) else {
             for (index, name) in names.iter().enumerate() {
                 for value in self.header_values(name.as_str()) {
                     found(index, value);
@@ -121,7 +124,6 @@ where
             }
             return;
         };
-        let texts = texts.get(..names.len()).unwrap_or_default();
         for (name, value) in self {
             let name = name.as_ref().as_bytes();
             for (index, wanted) in texts.iter().enumerate() {
