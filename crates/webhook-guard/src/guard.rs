@@ -127,15 +127,26 @@ impl<P: Provider> Guard<P> {
     ///
     /// The [`Rejection`] to answer with (already logged): any row of the status table but the
     /// handler's own.
-    pub async fn admit<B>(&self, request: Request<B>) -> Result<(Parts, Admitted<P::Event>), Rejection>
+    pub fn admit<B>(
+        &self,
+        request: Request<B>,
+    ) -> impl Future<Output = Result<(Parts, Admitted<P::Event>), Rejection>> + '_
     where
         B: Body + Send + 'static,
     {
+        // Split before the future: an `async fn` would keep the whole request as its argument
+        // beside the parts taken from it, in every adapter's future, for the whole request.
         let (parts, body) = request.into_parts();
-        let read = collect_or_discard(body, self.verifier.body_limit(), &parts.headers);
-        let body = self.read_within_timeout(read).await?;
-        let admitted = self.admit_read(&parts.headers, body).await?;
-        Ok((parts, admitted))
+        async move {
+            // In a block: the read (hundreds of bytes) is gone from the future once the body is
+            // read.
+            let body = {
+                let read = std::pin::pin!(collect_or_discard(body, self.verifier.body_limit(), &parts.headers));
+                self.read_within_timeout(read).await?
+            };
+            let admitted = self.admit_read(&parts.headers, body).await?;
+            Ok((parts, admitted))
+        }
     }
 
     /// [`Guard::admit`] for a body that is not `Send` (actix-web's payload) and headers of any
@@ -149,18 +160,22 @@ impl<P: Provider> Guard<P> {
         H: HeaderSource + ?Sized,
         B: Body,
     {
-        let read = collect_body(body, self.verifier.body_limit(), content_length(headers));
-        let body = self.read_within_timeout(read).await?;
+        let body = {
+            let read = std::pin::pin!(collect_body(body, self.verifier.body_limit(), content_length(headers)));
+            self.read_within_timeout(read).await?
+        };
         self.admit_read(headers, body).await
     }
 
+    /// Takes the read pinned where the caller is: an `async fn` keeps a future passed by value
+    /// twice in its own (once as the argument, once as the pinned local), and every adapter's
+    /// future would carry both.
     async fn read_within_timeout(
         &self,
-        read: impl Future<Output = Result<Bytes, VerifyError>>,
+        mut read: std::pin::Pin<&mut impl Future<Output = Result<Bytes, VerifyError>>>,
     ) -> Result<Bytes, Rejection> {
         // Most bodies have fully arrived by the time the head is read: those need no timer. Only
         // a body still on its way is raced against the read timeout.
-        let mut read = std::pin::pin!(read);
         let first = std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
         let read = match first {
             std::task::Poll::Ready(read) => read,
@@ -178,19 +193,21 @@ impl<P: Provider> Guard<P> {
         body: Bytes,
     ) -> Result<Admitted<P::Event>, Rejection> {
         let delivery = self.verifier.verify(headers, body).map_err(|error| self.reject(Rejection::from(error)))?;
-        self.claim(delivery).await
+        // Claimed by reference: the delivery (hundreds of bytes) stays where it is while the
+        // store answers, instead of being moved into the claim's future and out again.
+        let claim = self.claim(&delivery).await?;
+        Ok(Admitted { delivery, claim })
     }
 
     /// Claims the delivery's id (when deduplicating): a duplicate of a completed delivery (200),
     /// of one in flight (409), or an unreachable store (503, unless the policy fails open) is a
-    /// rejection.
-    async fn claim(&self, delivery: Delivery<P::Event>) -> Result<Admitted<P::Event>, Rejection> {
-        let Some(dedup) = &self.dedup else { return Ok(Admitted { delivery, claim: None }) };
+    /// rejection. `None`: no dedup, or a store failure with the policy failing open.
+    async fn claim(&self, delivery: &Delivery<P::Event>) -> Result<Option<ClaimHandle>, Rejection> {
+        let Some(dedup) = &self.dedup else { return Ok(None) };
         let key = dedup.key(delivery.provider(), delivery.id());
         match dedup.store.claim(&key, dedup.lease).await {
             Ok(Claim::Acquired(token)) => {
-                let claim = ClaimHandle::new(std::sync::Arc::clone(&dedup.store), key, token, dedup.ttl);
-                Ok(Admitted { delivery, claim: Some(claim) })
+                Ok(Some(ClaimHandle::new(std::sync::Arc::clone(&dedup.store), key, token, dedup.ttl)))
             }
             Ok(Claim::Completed) => Err(self.reject(Rejection::duplicate_completed())),
             Ok(Claim::InFlight { retry_after }) => Err(self.reject(Rejection::in_flight(retry_after))),
@@ -201,7 +218,7 @@ impl<P: Provider> Guard<P> {
                 }
                 OnStoreError::FailOpen => {
                     tracing::warn!(%error, key, "dedup store failed: handling the delivery without dedup (fail open)");
-                    Ok(Admitted { delivery, claim: None })
+                    Ok(None)
                 }
             },
         }

@@ -4,11 +4,12 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::CONNECTION;
+use http::request::Parts;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
-use webhook_guard::{Admitted, Guard, Provider};
+use webhook_guard::{Admitted, ClaimHandle, Guard, Provider};
 
 use super::delivered::Delivered;
 use super::future::ResponseFuture;
@@ -73,8 +74,8 @@ where
         let mut ready = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         ResponseFuture::new(async move {
-            let (parts, Admitted { delivery, claim }) = match shared.guard.admit(request).await {
-                Ok(admitted) => admitted,
+            let (request, claim) = match shared.guard.admit(request).await {
+                Ok((parts, admitted)) => inner_request::<P>(parts, admitted),
                 Err(rejection) => {
                     let mut response = shared.on_rejection.clone().on_rejection(&rejection);
                     // Whatever the custom answer: the rest of an unread body must not be taken
@@ -85,12 +86,6 @@ where
                     return Ok(response);
                 }
             };
-            let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
-            request.extensions_mut().insert(Delivered::<P>::new(delivery));
-            if let Some(claim) = &claim {
-                // For a handler that completes the claim in its own transaction (webhook-guard-sql).
-                request.extensions_mut().insert(claim.held());
-            }
             // `claim` lives in this future across the call: dropped unfinished (the inner service
             // panics, the client goes away) it releases the id in the background for the retry.
             let response = ready.call(request).await;
@@ -101,6 +96,26 @@ where
             response
         })
     }
+}
+
+/// The request the inner service gets: the body as read, the delivery (and the claim, for a
+/// handler that completes it in its own transaction, webhook-guard-sql) in its extensions.
+///
+/// Not inline in the response future: a local of an `async` block keeps its place in the future
+/// for as long as it is in scope, so the delivery (hundreds of bytes) bound there would make every
+/// copy of the future larger across the inner service's call, long after it was moved into the
+/// extensions.
+fn inner_request<P: Provider>(parts: Parts, admitted: Admitted<P::Event>) -> (Request<Full<Bytes>>, Option<ClaimHandle>)
+where
+    P::Event: Clone,
+{
+    let Admitted { delivery, claim } = admitted;
+    let mut request = Request::from_parts(parts, Full::new(delivery.body().clone()));
+    request.extensions_mut().insert(Delivered::<P>::new(delivery));
+    if let Some(claim) = &claim {
+        request.extensions_mut().insert(claim.held());
+    }
+    (request, claim)
 }
 
 // By hand: derives would require `P: Clone` / `P: Debug` bounds the shared pointer does not need.
