@@ -14,7 +14,7 @@
 //! "lingering close" (`lingering_close`, `lingering_time`, `lingering_timeout`,
 //! <https://nginx.org/en/docs/http/ngx_http_core_module.html#lingering_close>): after the
 //! response it keeps reading and discarding what the client sends, for at most `lingering_time`
-//! (30 s) in all and `lingering_timeout` (5 s) between reads, then closes. [`discard_body`] does
+//! (30 s) in all and `lingering_timeout` (5 s) between reads, then closes. [`discard_body`](discard::discard_body) does
 //! the same for a refused body, with tighter bounds because a webhook sender is a server on a good
 //! network, not a browser on a phone: at most [`DISCARD_MAX_BYTES`], [`DISCARD_MAX_TIME`] in all and
 //! [`DISCARD_IDLE_TIMEOUT`] between reads. A client sending more, or slower, than that gets the
@@ -139,10 +139,10 @@ where
 }
 
 /// Reads a request's body to its end under `limit`, like [`collect_body`], and when it is refused
-/// as too large, reads and discards the rest of it in a background task ([`discard_body`]) while
+/// as too large, reads and discards the rest of it in a background task ([`discard_body`](discard::discard_body)) while
 /// the caller answers 413, so that a client that writes its whole body before reading gets that
 /// answer (see the [module docs](self#after-a-refusal-reading-on-for-a-while-before-closing)).
-/// Such a refusal is answered with `Connection: close` ([`Rejection::ends_connection`]).
+/// Such a refusal is answered with `Connection: close` ([`Rejection::ends_connection`](crate::Rejection::ends_connection)).
 ///
 /// A body refused by its declared length before a byte was read is not discarded when the client
 /// sent `Expect: 100-continue`: it is waiting for a `100 Continue` that reading would make hyper

@@ -1,5 +1,5 @@
 //! Test support (feature `testing`): a [`Signer`] that produces exactly the headers each sender
-//! sends, and the payload [`fixtures`] — one JSON file per documented event per sender.
+//! sends, and the payload [`fixtures`](fixtures()) — one JSON file per documented event per sender.
 //!
 //! Used by this crate's tests, by the adapters' tests, by the `webhook-guard` CLI (`sign`) and
 //! by the fuzz corpus; available to users for their own receiver tests. The suites that run
