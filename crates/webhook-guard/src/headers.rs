@@ -185,56 +185,62 @@ impl<H: HeaderSource + ?Sized> HeaderSource for &H {
     }
 }
 
-/// `name.eq_ignore_ascii_case(lowercase)` when `lowercase` has no upper-case letter (a
-/// `HeaderName`'s text), eight bytes at a time and folding only `name`: header names are
-/// compared on every lookup through a slice of pairs, and the standard library compares byte by
-/// byte, folding both sides.
+/// `name.eq_ignore_ascii_case(lowercase)` when `lowercase` is ASCII without an upper-case letter
+/// (a `HeaderName`'s text), eight bytes at a time: header names are compared on every lookup
+/// through a slice of pairs, and the standard library compares byte by byte, folding both sides.
 fn eq_to_lowercase(name: &[u8], lowercase: &[u8]) -> bool {
     if name.len() < 8 {
         return name.eq_ignore_ascii_case(lowercase);
     }
-    equal_by_words(name, lowercase, ascii_lowercase_word)
+    let (Some(name_last), Some(lowercase_last)) = (name.last_chunk::<8>(), lowercase.last_chunk::<8>()) else {
+        return false;
+    };
+    if name.len() != lowercase.len() {
+        return false;
+    }
+    // Per word, the bits where `name` differs from `lowercase` may only be the case bit (0x20)
+    // of lanes where `lowercase` holds a letter: there `name` holds the same letter in either
+    // case. Any other difference (another bit, or the case bit of a digit or `-`) is a mismatch.
+    let stray = |name: &[u8; 8], lowercase: &[u8; 8]| {
+        let lowercase = u64::from_le_bytes(*lowercase);
+        (u64::from_le_bytes(*name) ^ lowercase) & !lowercase_letter_lanes(lowercase)
+    };
+    let mut strays = stray(name_last, lowercase_last);
+    for (name, lowercase) in name.as_chunks::<8>().0.iter().zip(lowercase.as_chunks::<8>().0) {
+        strays |= stray(name, lowercase);
+    }
+    strays == 0
+}
+
+/// 0x20 in each lane of `word` (ASCII: every lane below 0x80) that holds `a`..=`z`, zero in the
+/// others. SWAR: adding `0x80 - lo` to a lane below 0x80 sets its top bit exactly when the lane is
+/// at least `lo`, and carries into no other lane.
+fn lowercase_letter_lanes(word: u64) -> u64 {
+    const fn lanes(byte: u8) -> u64 {
+        u64::from_le_bytes([byte; 8])
+    }
+    let at_least_a = word + lanes(0x80 - b'a');
+    let above_z = word + lanes(0x7f - b'z');
+    ((at_least_a & !above_z) & lanes(0x80)) >> 2
 }
 
 /// `a == b` for header names, eight bytes at a time (`HeaderMap` names are lowercase already):
-/// what a slice comparison does, without a call to `memcmp` for names of a few words.
+/// what a slice comparison does, without a call to `memcmp` for names of a few words. The whole
+/// words, then the last eight bytes (overlapping the last whole word unless the length is a
+/// multiple of eight); the differences are OR-ed together rather than tested word by word.
 fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() < 8 {
         return a == b;
     }
-    equal_by_words(a, b, |word| word)
-}
-
-/// Whether `a` and `b` have the same length and each word of `a`, passed through `fold`, equals
-/// `b`'s: the whole words, then the last eight bytes (overlapping the last whole word unless the
-/// length is a multiple of eight). The differences are OR-ed together rather than tested word by
-/// word: names are a few words long. `false` for slices shorter than a word.
-fn equal_by_words(a: &[u8], b: &[u8], fold: impl Fn(u64) -> u64) -> bool {
     let (Some(a_last), Some(b_last)) = (a.last_chunk::<8>(), b.last_chunk::<8>()) else { return false };
     if a.len() != b.len() {
         return false;
     }
-    let mut difference = fold(u64::from_le_bytes(*a_last)) ^ u64::from_le_bytes(*b_last);
+    let mut difference = u64::from_le_bytes(*a_last) ^ u64::from_le_bytes(*b_last);
     for (a, b) in a.as_chunks::<8>().0.iter().zip(b.as_chunks::<8>().0) {
-        difference |= fold(u64::from_le_bytes(*a)) ^ u64::from_le_bytes(*b);
+        difference |= u64::from_le_bytes(*a) ^ u64::from_le_bytes(*b);
     }
     difference == 0
-}
-
-/// A word's eight bytes with ASCII `A`..=`Z` lowered, other bytes unchanged. SWAR: each byte is a
-/// lane; on the low seven bits of a lane, adding `0x80 - lo` sets its top bit exactly when the
-/// lane is at least `lo`, and no lane carries into the next. A byte of 0x80 or more is not ASCII
-/// and is left alone.
-fn ascii_lowercase_word(word: u64) -> u64 {
-    const fn lanes(byte: u8) -> u64 {
-        u64::from_le_bytes([byte; 8])
-    }
-    let ascii = word & !lanes(0x80);
-    let at_least_a = ascii + lanes(0x80 - b'A');
-    let above_z = ascii + lanes(0x7f - b'Z');
-    let upper = at_least_a & !above_z & !word & lanes(0x80);
-    // The top bit of an upper-case lane moved to 0x20: the difference between the cases.
-    word | (upper >> 2)
 }
 
 /// A header that appears with two different values (counting aliases such as `webhook-id` and
@@ -417,9 +423,9 @@ mod tests {
             assert!(!eq_to_lowercase(&upper[..len - 1], lowercase));
             assert!(!eq_bytes(&lowercase[..len - 1], lowercase));
         }
-        for byte in 0..=255u8 {
-            let word = u64::from_le_bytes([byte; 8]);
-            assert_eq!(ascii_lowercase_word(word), u64::from_le_bytes([byte.to_ascii_lowercase(); 8]), "{byte}");
+        for byte in 0..=127u8 {
+            let lane = if byte.is_ascii_lowercase() { 0x20 } else { 0 };
+            assert_eq!(lowercase_letter_lanes(u64::from_le_bytes([byte; 8])), u64::from_le_bytes([lane; 8]), "{byte}");
         }
     }
 
