@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::task::Poll;
 
 use bytes::Bytes;
 use http::Request;
@@ -176,12 +177,31 @@ impl<P: Provider> Guard<P> {
     ) -> Result<Bytes, Rejection> {
         // Most bodies have fully arrived by the time the head is read: those need no timer. Only
         // a body still on its way is raced against the read timeout.
-        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
+        let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
         let read = match first {
-            std::task::Poll::Ready(read) => read,
-            std::task::Poll::Pending => tokio::time::timeout(self.verifier.read_timeout(), read)
-                .await
-                .unwrap_or_else(|_elapsed| Err(read_timed_out())),
+            Poll::Ready(read) => read,
+            Poll::Pending => {
+                // One more look after yielding once, before arming a timer: actix-web calls the
+                // handler as soon as it has parsed the head and feeds the body bytes it already
+                // holds just after, so on the second poll most bodies are there. The task wakes
+                // itself, so a body that never comes still reaches the timer below.
+                let mut yielded = false;
+                let second = std::future::poll_fn(|cx| {
+                    if !yielded {
+                        yielded = true;
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(read.as_mut().poll(cx))
+                })
+                .await;
+                match second {
+                    Poll::Ready(read) => read,
+                    Poll::Pending => tokio::time::timeout(self.verifier.read_timeout(), read)
+                        .await
+                        .unwrap_or_else(|_elapsed| Err(read_timed_out())),
+                }
+            }
         };
         read.map_err(|error| self.reject(Rejection::from(error)))
     }
