@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# HTTP requests/s of the example receivers beside two baselines, in one run: a bare axum handler
-# that only reads the body, and a hand-written verifying handler (examples/http-baselines). Each
+# HTTP requests/s of the example receivers beside their baselines, in one run: a bare axum handler
+# that only reads the body, and a hand-written verifying handler on axum and on actix-web
+# (examples/http-baselines; the actix-web receiver is also compared with the latter). Each
 # server is pinned to one core and wrk to the other (`taskset`), 1 KiB Botdog deliveries pre-signed
 # with distinct ids, `wrk -t1 -c32 -d${DURATION}s --latency`; also the axum receiver with RedisStore
 # against a local redis-server. ROUNDS rounds of all six, interleaved; prints the medians of
@@ -121,6 +122,7 @@ for round in $(seq "$ROUNDS"); do
   measure axum_receiver target/release/axum-receiver
   measure tower_receiver target/release/tower-receiver
   measure actix_receiver target/release/actix-receiver
+  measure hand_written_actix target/release/hand_written_actix
   # A fresh database per run, so every delivery is new to it.
   redis-cli -p "$REDIS_PORT" flushall >/dev/null
   # redis-server's CPU per request too: on this machine it shares the two cores with the server
@@ -154,6 +156,9 @@ awk '
       n = order[i]; r = median(rps[n]); c = median(cpu[n])
       printf "%-20s %11.0f %9.2f %9.2f %12.2f %14.2f %8.2f %16.2f\n", n, r, median(p50[n]), median(p99[n]), c, r / hand, r / bare, hand_cpu / c
     }
+    # The actix-web receiver beside the same hand-written handler on actix-web: what the adapter
+    # costs, apart from what actix-web costs against axum.
+    if ("hand_written_actix" in rps) printf "\nactix_receiver ÷ hand_written_actix: requests/s %.2f, cpu %.2f\n", median(rps["actix_receiver"]) / median(rps["hand_written_actix"]), median(cpu["hand_written_actix"]) / median(cpu["actix_receiver"])
     if ("axum_receiver_redis" in also) printf "\nredis-server: %.2f µs of CPU per request besides the receiver'"'"'s\n", median(also["axum_receiver_redis"])
     printf "\nevery round (requests/s): \n"
     for (i = 1; i <= count; i++) printf "  %-20s%s\n", order[i], rps[order[i]]

@@ -105,6 +105,7 @@ measure hand_written hand_written
 measure axum_receiver axum-receiver
 measure tower_receiver tower-receiver
 measure actix_receiver actix-receiver
+measure hand_written_actix hand_written_actix
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >/dev/null &
 REDIS=$!
 sleep 0.5
@@ -118,4 +119,7 @@ awk '
   END {
     printf "%-20s %14s %16s %22s\n", "receiver", "instructions", "without SHA-256", "÷hand-written (w/o)"
     for (i = 1; i <= NR; i++) printf "%-20s %14d %16d %22.2f\n", name[i], all[i], rest[i], rest[i] / hand_rest
+    # The actix-web receiver beside the same hand-written handler on actix-web.
+    for (i = 1; i <= NR; i++) { if (name[i] == "actix_receiver") actix = rest[i]; if (name[i] == "hand_written_actix") hand_actix = rest[i] }
+    if (hand_actix) printf "\nactix_receiver ÷ hand_written_actix (without SHA-256): %.2f\n", actix / hand_actix
   }' "$WORK/results"
