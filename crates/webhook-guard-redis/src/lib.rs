@@ -17,17 +17,35 @@
 //!
 //! Each delivery id is one string key (named by [`Dedup`](webhook_guard::Dedup), which namespaces
 //! it). Its value is the claim's token while the delivery is in flight, and [`COMPLETED`] — which
-//! can never equal a token (32 hex digits) — once it succeeded. Every operation is one Lua script,
-//! so each is atomic and costs one round trip:
+//! can never equal a token (32 hex digits) — once it succeeded. Each operation is atomic and
+//! costs one round trip:
 //!
-//! - **claim**: `SET key token NX PX lease`; when the key exists, the same script reads it and
-//!   answers `Completed`, or `InFlight` with its `PTTL` as `retry_after`.
-//! - **complete**: if `GET key == token`, `SET key completed PX ttl` (compare-and-set).
-//! - **release**: if `GET key == token`, `DEL key` (compare-and-delete).
+//! - **claim**, on Redis 7.0 or later: `SET key token NX PX lease GET`, one command and no script
+//!   (7.0 accepts `NX` together with `GET`: <https://redis.io/docs/latest/commands/set/>). It sets
+//!   the key only if it is absent and answers its previous value: none → `Acquired`;
+//!   [`COMPLETED`] → `Completed`; anything else (another claim's token, or a value this store did
+//!   not write) → in flight. Only then, on that rare path, a second round trip asks for the time
+//!   left: the claim script below, run atomically, which answers `InFlight` with the key's `PTTL`
+//!   as `retry_after` — or `Completed`, or `Acquired`, when the holder completed or released the
+//!   id between the two calls.
+//! - **claim**, on older servers (where `SET` refuses `NX` with `GET`): one Lua script that runs
+//!   `SET key token NX PX lease` and, when the key exists, reads it and answers `Completed`, or
+//!   `InFlight` with its `PTTL` as `retry_after`.
+//! - **complete**: a Lua script, if `GET key == token`, `SET key completed PX ttl`
+//!   (compare-and-set).
+//! - **release**: a Lua script, if `GET key == token`, `DEL key` (compare-and-delete).
+//!
+//! Complete and release stay scripts: a holder whose lease expired must neither complete nor
+//! release a newer claim of the same id, so the comparison and the write must be one atomic step
+//! (Redis 8.4's `SET ... IFEQ` could do the compare-and-set without a script; it is not used).
+//! The server's version is read once when connecting (`INFO server`); a store connected to 7.0 or
+//! later that later reconnects to an older server (a failover to an older replica) gets errors
+//! from its claims — 503s, never a wrong answer — until it is connected again.
 //!
 //! A delivery therefore costs at most two round trips: the claim, then the complete or the release
-//! (a duplicate costs one). The scripts are loaded once when connecting (`SCRIPT LOAD`) and run
-//! with `EVALSHA`; after a Redis restart has emptied the script cache, the first call reloads them.
+//! (a duplicate of a completed id costs one; one still in flight costs two on Redis 7.0 and later).
+//! The scripts are loaded once when connecting (`SCRIPT LOAD`) and run with `EVALSHA`; after a Redis
+//! restart has emptied the script cache, the first call reloads them.
 //!
 //! # Failures
 //!
@@ -51,7 +69,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, FromRedisValue, Script, ToRedisArgs};
+use redis::{Client, Cmd, FromRedisValue, Script, ToRedisArgs, Value};
 use webhook_guard::{Claim, ClaimToken, DedupStore, StoreError, clamp_duration};
 
 /// The default per-call timeout: 2 seconds.
@@ -60,7 +78,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The value of a completed id. Tokens are 32 hex digits, so no token can equal it.
 pub const COMPLETED: &str = "completed";
 
-/// Acquired → `{0}`; completed → `{1}`; in flight → `{2, pttl}`.
+/// Acquired → `{0}`; completed → `{1}`; in flight → `{2, pttl}`. The claim on servers older than
+/// 7.0, and on newer ones the second step of a claim that found the key held (see the module docs).
 static CLAIM: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
@@ -90,12 +109,23 @@ return redis.call('DEL', KEYS[1])",
 pub struct RedisStore {
     connection: ConnectionManager,
     timeout: Duration,
+    claim: ClaimWith,
+}
+
+/// How [`RedisStore::claim`](DedupStore::claim) asks Redis, chosen once when connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClaimWith {
+    /// `SET key token NX PX lease GET` (Redis 7.0 or later), then, only when the key is held by
+    /// another claim, the [`CLAIM`] script for the time left.
+    SetNxGet,
+    /// The [`CLAIM`] script alone (older servers, whose `SET` refuses `NX` with `GET`).
+    Script,
 }
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The connection's details may include a password: only the timeout is shown.
-        f.debug_struct("RedisStore").field("timeout", &self.timeout).finish_non_exhaustive()
+        f.debug_struct("RedisStore").field("timeout", &self.timeout).field("claim", &self.claim).finish_non_exhaustive()
     }
 }
 
@@ -103,11 +133,12 @@ impl fmt::Debug for RedisStore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RedisStoreBuilder {
     timeout: Duration,
+    claim_by_script: bool,
 }
 
 impl Default for RedisStoreBuilder {
     fn default() -> Self {
-        Self { timeout: DEFAULT_TIMEOUT }
+        Self { timeout: DEFAULT_TIMEOUT, claim_by_script: false }
     }
 }
 
@@ -117,6 +148,16 @@ impl RedisStoreBuilder {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Claims with the Lua script, as on a server older than Redis 7.0, even when the server
+    /// takes `SET ... NX GET`: for the tests of the path that older servers take. Not part of the
+    /// API: it may change or go at any release.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn claim_by_script_as_before_redis_7(mut self) -> Self {
+        self.claim_by_script = true;
         self
     }
 
@@ -137,13 +178,21 @@ impl RedisStoreBuilder {
             .set_max_delay(Duration::from_secs(1));
         let connect = async {
             let mut connection = ConnectionManager::new_with_config(client, config).await?;
+            // `INFO server` is answered by every version; a server (or proxy) that refuses it
+            // gets the script, which works everywhere.
+            let info = connection.send_packed_command(redis::cmd("INFO").arg("server")).await?;
+            let claim = match info {
+                Value::BulkString(info) if !self.claim_by_script && set_takes_nx_with_get(&info) => ClaimWith::SetNxGet,
+                _ => ClaimWith::Script,
+            };
+            // Loaded on every version: newer servers run CLAIM too, for a key found held.
             for script in [&*CLAIM, &*COMPLETE, &*RELEASE] {
                 script.load_async(&mut connection).await?;
             }
-            Ok::<_, redis::RedisError>(connection)
+            Ok::<_, redis::RedisError>((connection, claim))
         };
         match tokio::time::timeout(self.timeout, connect).await {
-            Ok(Ok(connection)) => Ok(RedisStore { connection, timeout: self.timeout }),
+            Ok(Ok((connection, claim))) => Ok(RedisStore { connection, timeout: self.timeout, claim }),
             Ok(Err(error)) => Err(StoreError::new(format!("redis: could not connect: {error}"))),
             Err(_) => Err(StoreError::new(format!("redis: no connection within {:?}", self.timeout))),
         }
@@ -170,6 +219,28 @@ impl RedisStore {
         self.timeout
     }
 
+    /// Sends `command` (about `key`): one round trip, bounded by the timeout.
+    async fn query<T: FromRedisValue>(&self, operation: &str, command: &Cmd, key: &str) -> Result<T, StoreError> {
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(self.timeout, command.query_async(&mut connection)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(StoreError::new(format!("redis {operation} of {key} failed: {error}"))),
+            Err(_) => Err(StoreError::new(format!("redis {operation} of {key} timed out after {:?}", self.timeout))),
+        }
+    }
+
+    /// The claim by the [`CLAIM`] script: one round trip, atomic.
+    async fn claim_by_script(&self, key: &str, token: ClaimToken, lease: Duration) -> Result<Claim, StoreError> {
+        let reply: Vec<i64> = self.run("claim", &CLAIM, key, (token.as_str(), millis(lease), COMPLETED)).await?;
+        match reply.as_slice() {
+            [0] => Ok(Claim::Acquired(token)),
+            [1] => Ok(Claim::Completed),
+            // A key without expiry (-1) was not written by this store: report a whole lease.
+            [2, pttl] => Ok(Claim::InFlight { retry_after: u64::try_from(*pttl).map_or(lease, Duration::from_millis) }),
+            _ => Err(StoreError::new(format!("redis claim of {key}: unexpected reply {reply:?}"))),
+        }
+    }
+
     /// Runs `script` on `key` with `args`: one round trip, bounded by the timeout.
     async fn run<T: FromRedisValue>(
         &self,
@@ -189,6 +260,30 @@ impl RedisStore {
     }
 }
 
+/// Whether the `INFO server` text `info` names a server whose `SET` takes `NX` together with
+/// `GET`: Redis 7.0 or later (`redis_version`; Valkey reports a compatible one, 7.2.4 for its
+/// 7.2 and later). An unreadable version is an old one: the script works everywhere.
+fn set_takes_nx_with_get(info: &[u8]) -> bool {
+    let Ok(info) = std::str::from_utf8(info) else { return false };
+    info.lines()
+        .find_map(|line| line.strip_prefix("redis_version:"))
+        .and_then(|version| version.trim().split('.').next()?.parse::<u32>().ok())
+        .is_some_and(|major| major >= 7)
+}
+
+/// The kind of a reply, for errors that must not show the reply's value.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Nil => "nil",
+        Value::Int(_) => "integer",
+        Value::BulkString(_) => "bulk string",
+        Value::Array(_) => "array",
+        Value::SimpleString(_) => "simple string",
+        Value::Okay => "OK",
+        _ => "other",
+    }
+}
+
 /// Whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most
 /// [`MAX_DURATION`](webhook_guard::MAX_DURATION) (Redis refuses expiries that overflow its
 /// clock).
@@ -199,13 +294,28 @@ fn millis(duration: Duration) -> u64 {
 impl DedupStore for RedisStore {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let token = ClaimToken::random()?;
-        let reply: Vec<i64> = self.run("claim", &CLAIM, key, (token.as_str(), millis(lease), COMPLETED)).await?;
-        match reply.as_slice() {
-            [0] => Ok(Claim::Acquired(token)),
-            [1] => Ok(Claim::Completed),
-            // A key without expiry (-1) was not written by this store: report a whole lease.
-            [2, pttl] => Ok(Claim::InFlight { retry_after: u64::try_from(*pttl).map_or(lease, Duration::from_millis) }),
-            _ => Err(StoreError::new(format!("redis claim of {key}: unexpected reply {reply:?}"))),
+        if self.claim == ClaimWith::Script {
+            return self.claim_by_script(key, token, lease).await;
+        }
+        // Sets the key only if it is absent, and answers its previous value (nil when absent) in
+        // the same atomic command: https://redis.io/docs/latest/commands/set/ ("NX" and "GET"
+        // together since 7.0). A key holding another type is an error reply (WRONGTYPE), and
+        // nothing is set.
+        let mut set = redis::cmd("SET");
+        set.arg(key).arg(token.as_str()).arg("NX").arg("PX").arg(millis(lease)).arg("GET");
+        match self.query::<Value>("claim", &set, key).await? {
+            Value::Nil => Ok(Claim::Acquired(token)),
+            Value::BulkString(value) if value == COMPLETED.as_bytes() => Ok(Claim::Completed),
+            // Held: another claim's token, or a value this store did not write. The time left
+            // costs a second round trip on this path only (racing copies of one delivery), where
+            // a PTTL pipelined with every SET would cost every new delivery a second command on
+            // the server. That second call is the CLAIM script rather than a bare `PTTL`: the
+            // holder may have completed or released the id, or its lease ended, since the SET
+            // (a bare PTTL would then answer the completed id's ttl, or -2); the script decides
+            // again, atomically, and claims the id for this token if it is free now.
+            Value::BulkString(_) => self.claim_by_script(key, token, lease).await,
+            // Never the value itself: it may be another claim's token.
+            other => Err(StoreError::new(format!("redis claim of {key}: unexpected reply of type {}", kind(&other)))),
         }
     }
 
@@ -223,5 +333,23 @@ impl DedupStore for RedisStore {
         }
         let deleted: i64 = self.run("release", &RELEASE, key, token.as_str()).await?;
         Ok(deleted == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_takes_nx_with_get;
+
+    #[test]
+    fn set_takes_nx_with_get_from_redis_7_0_on() {
+        let info = |version: &str| format!("# Server\r\nredis_version:{version}\r\nredis_git_sha1:00000000\r\n");
+        for version in ["7.0.0", "7.0.15", "7.2.4", "8.4.0", "10.0.0"] {
+            assert!(set_takes_nx_with_get(info(version).as_bytes()), "{version}");
+        }
+        for version in ["6.2.14", "6.0.0", "5.0.7", "", "x.y", "-7.0.0"] {
+            assert!(!set_takes_nx_with_get(info(version).as_bytes()), "{version}");
+        }
+        assert!(!set_takes_nx_with_get(b"# Server\r\nredis_mode:standalone\r\n"), "no version");
+        assert!(!set_takes_nx_with_get(b"\xff\xfe"), "not UTF-8");
     }
 }

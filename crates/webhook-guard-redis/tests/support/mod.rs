@@ -23,8 +23,12 @@ pub trait RedisInspect {
     fn connection(&self) -> redis::Connection;
     /// A field of `INFO {section}`, e.g. `("commandstats", "cmdstat_evalsha")`.
     fn info_field(&self, section: &str, field: &str) -> Option<String>;
+    /// How many times the server ran `command` (lowercase, e.g. `"set"`) sent by a client.
+    fn calls(&self, command: &str) -> u64;
     /// How many times the server ran EVALSHA sent by a client.
-    fn evalsha_calls(&self) -> u64;
+    fn evalsha_calls(&self) -> u64 {
+        self.calls("evalsha")
+    }
 }
 
 impl RedisInspect for RedisServer {
@@ -37,8 +41,8 @@ impl RedisInspect for RedisServer {
         info.lines().find_map(|line| line.strip_prefix(field)?.strip_prefix(':')).map(str::to_owned)
     }
 
-    fn evalsha_calls(&self) -> u64 {
-        self.info_field("commandstats", "cmdstat_evalsha")
+    fn calls(&self, command: &str) -> u64 {
+        self.info_field("commandstats", &format!("cmdstat_{command}"))
             .and_then(|stats| stats.strip_prefix("calls=")?.split(',').next()?.parse().ok())
             .unwrap_or(0)
     }
