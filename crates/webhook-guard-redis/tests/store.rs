@@ -5,10 +5,12 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::Commands;
-use support::{RedisInspect as _, RedisServer};
+use support::{BeforeRequest, CountingProxy, RedisInspect as _, RedisServer};
 use webhook_guard::{Claim, DedupStore};
 use webhook_guard_redis::{COMPLETED, DEFAULT_TIMEOUT, RedisStore};
 use webhook_guard_test_support::store_protocol::acquire;
@@ -76,6 +78,91 @@ async fn the_completed_marker_is_never_a_token_and_a_zero_lease_is_one_milliseco
     let _again = acquire(&store, "zero", LEASE).await;
 }
 
+/// On Redis 7.0 and later (the server the tests start): a free id and a completed one cost one
+/// `SET ... NX GET` and no script; a held id that SET, then the claim script for the time left.
+#[tokio::test]
+async fn a_claim_is_one_set_nx_get_and_the_script_only_for_a_held_id() {
+    let server = RedisServer::start();
+    assert!(
+        server.info_field("server", "redis_version").unwrap().split('.').next().unwrap().parse::<u32>().unwrap() >= 7
+    );
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    assert!(format!("{store:?}").contains("SetNxGet"), "{store:?}");
+    let counts = || (server.evalsha_calls(), server.calls("set"));
+    let mut last = counts();
+    let mut since = || {
+        let now = counts();
+        let sent = (now.0 - last.0, now.1 - last.1);
+        last = now;
+        sent
+    };
+
+    let token = acquire(&store, "k", LEASE).await;
+    assert_eq!(since(), (0, 1), "(EVALSHA, SET) of a free id");
+    let lease_left = retry_after(store.claim("k", LEASE).await.unwrap());
+    assert!(lease_left > LEASE - Duration::from_secs(2) && lease_left <= LEASE, "{lease_left:?}");
+    assert_eq!(since(), (1, 2), "(EVALSHA, SET) of a held id: the SET, then the script (which runs SET NX)");
+    assert!(store.complete("k", &token, TTL).await.unwrap());
+    assert_eq!(since(), (1, 1), "(EVALSHA, SET) of complete: the script, and the SET it runs");
+    assert_eq!(store.claim("k", LEASE).await.unwrap(), Claim::Completed);
+    assert_eq!(since(), (0, 1), "(EVALSHA, SET) of a completed id");
+}
+
+/// The claim script decides again after the SET found the key held: the id's holder may release
+/// or complete it, or its lease end, between the two round trips, and a bare `PTTL` would then
+/// answer -2 or the completed id's ttl. A proxy lets the test play that holder between the SET and
+/// the script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_script_after_a_held_set_answers_for_the_key_as_it_is_when_it_runs() {
+    let server = RedisServer::start();
+    // What the "holder" does before the proxy forwards the request it is told to watch.
+    let (watch, action) = (Arc::new(AtomicU64::new(0)), Arc::new(Mutex::new(None::<&'static str>)));
+    let before: BeforeRequest = {
+        let (url, watch, action) = (server.url(), Arc::clone(&watch), Arc::clone(&action));
+        Arc::new(move |n| {
+            if n != watch.load(Ordering::SeqCst) {
+                return;
+            }
+            let mut redis = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+            match action.lock().unwrap().take() {
+                Some("release") => redis.del::<_, ()>("held").unwrap(),
+                Some("complete") => redis.pset_ex::<_, _, ()>("held", COMPLETED, 3_600_000).unwrap(),
+                _ => {}
+            }
+        })
+    };
+    let proxy = CountingProxy::start_with(server.port(), before).await;
+    let store = RedisStore::connect(&proxy.url()).await.unwrap();
+    let mut redis = server.connection();
+    let holder = "0123456789abcdef0123456789abcdef";
+
+    for (what, expected) in [(None, "in flight"), (Some("release"), "acquired"), (Some("complete"), "completed")] {
+        let () = redis.pset_ex("held", holder, 30_000).unwrap();
+        // The claim's SET is the next request, the script the one after it.
+        watch.store(proxy.requests() + 2, Ordering::SeqCst);
+        *action.lock().unwrap() = what;
+        let before = proxy.requests();
+        let claim = store.claim("held", LEASE).await.unwrap();
+        assert_eq!(proxy.requests() - before, 2, "{expected}: the SET, then the script");
+        match (claim, expected) {
+            (Claim::InFlight { retry_after }, "in flight") => {
+                assert!(
+                    retry_after > Duration::from_secs(28) && retry_after <= Duration::from_secs(30),
+                    "{retry_after:?}"
+                );
+                assert_eq!(redis.get::<_, String>("held").unwrap(), holder);
+            }
+            (Claim::Acquired(token), "acquired") => {
+                assert_eq!(redis.get::<_, String>("held").unwrap(), token.as_str());
+                let pttl: i64 = redis.pttl("held").unwrap();
+                assert!(pttl > 58_000, "the claim's lease: {pttl}");
+            }
+            (Claim::Completed, "completed") => assert_eq!(redis.get::<_, String>("held").unwrap(), COMPLETED),
+            (claim, expected) => panic!("expected {expected}, got {claim:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_value_this_store_did_not_write_is_in_flight_or_an_error_never_acquired() {
     let server = RedisServer::start();
@@ -84,6 +171,10 @@ async fn a_value_this_store_did_not_write_is_in_flight_or_an_error_never_acquire
     let () = redis.set("foreign", "someone else's value").unwrap();
     let lease = Duration::from_secs(7);
     assert_eq!(retry_after(store.claim("foreign", lease).await.unwrap()), lease, "no expiry: a whole lease");
+    assert_eq!(redis.get::<_, String>("foreign").unwrap(), "someone else's value", "left as it was");
+    let () = redis.pset_ex("expiring", "someone else's value", 20_000).unwrap();
+    let left = retry_after(store.claim("expiring", lease).await.unwrap());
+    assert!(left > Duration::from_secs(18) && left <= Duration::from_secs(20), "its own expiry: {left:?}");
     let () = redis.lpush("a-list", "x").unwrap();
     let error = store.claim("a-list", lease).await.unwrap_err();
     assert!(error.to_string().contains("a-list"), "{error}");

@@ -48,6 +48,10 @@ impl RedisInspect for RedisServer {
     }
 }
 
+/// What a [`CountingProxy`] runs before it forwards request number `n` (counted from 1, over
+/// every connection): the test's chance to act between two requests of a client.
+pub type BeforeRequest = Arc<dyn Fn(u64) + Send + Sync>;
+
 /// A TCP proxy to a Redis server that counts the requests (RESP arrays) clients send through it:
 /// each request is one round trip.
 #[derive(Debug)]
@@ -59,6 +63,12 @@ pub struct CountingProxy {
 impl CountingProxy {
     /// Proxies `127.0.0.1:{upstream}` on a free loopback port, until the runtime stops.
     pub async fn start(upstream: u16) -> Self {
+        Self::start_with(upstream, Arc::new(|_| {})).await
+    }
+
+    /// As [`start`](Self::start), running `before` ahead of forwarding each request (blocking the
+    /// proxy meanwhile: run it on a multi-thread runtime).
+    pub async fn start_with(upstream: u16, before: BeforeRequest) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(AtomicU64::new(0));
@@ -66,7 +76,7 @@ impl CountingProxy {
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else { continue };
-                let counter = Arc::clone(&counter);
+                let (counter, before) = (Arc::clone(&counter), Arc::clone(&before));
                 tokio::spawn(async move {
                     let (mut client_read, mut client_write) = client.into_split();
                     let (mut server_read, mut server_write) = server.into_split();
@@ -78,7 +88,9 @@ impl CountingProxy {
                                 return server_write.shutdown().await;
                             }
                             // Counted before it is forwarded, so before its answer can arrive.
-                            counter.fetch_add(parser.feed(&buffer[..read]), Ordering::SeqCst);
+                            let new = parser.feed(&buffer[..read]);
+                            let first = counter.fetch_add(new, Ordering::SeqCst) + 1;
+                            (first..first + new).for_each(|n| before(n));
                             server_write.write_all(&buffer[..read]).await?;
                         }
                     };
