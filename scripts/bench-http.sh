@@ -4,8 +4,9 @@
 # (examples/http-baselines; the actix-web receiver is also compared with the latter). Each
 # server is pinned to one core and wrk to the other (`taskset`), 1 KiB Botdog deliveries pre-signed
 # with distinct ids, `wrk -t1 -c32 -d${DURATION}s --latency`; also the axum receiver with RedisStore
-# against a local redis-server. ROUNDS rounds of all six, interleaved; prints the medians of
-# requests/s, p50, p99 and of the server's CPU time per request, and the ratios.
+# against a local redis-server, and without deduplication (DEDUP=off). ROUNDS rounds of all eight,
+# interleaved; prints the medians of requests/s, p50, p99 and of the server's CPU time per request,
+# and the ratios.
 #
 #   bash scripts/bench-http.sh            # DURATION=8, ROUNDS=3 by default
 #
@@ -126,6 +127,9 @@ for round in $(seq "$ROUNDS"); do
   measure bare target/release/bare
   measure hand_written target/release/hand_written
   measure axum_receiver target/release/axum-receiver
+  # The same without deduplication, which the hand-written handler does not do: what verifying
+  # and parsing cost, apart from what remembering a million ids costs.
+  DEDUP=off measure axum_no_dedup target/release/axum-receiver
   measure tower_receiver target/release/tower-receiver
   measure actix_receiver target/release/actix-receiver
   measure hand_written_actix target/release/hand_written_actix

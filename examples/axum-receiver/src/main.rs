@@ -45,14 +45,20 @@ async fn main() -> std::io::Result<()> {
         std::process::exit(2)
     });
     // One instance remembers ids in memory; several share them through Redis (`REDIS_URL`).
-    let dedup = match std::env::var("REDIS_URL") {
-        Ok(url) => Dedup::new(RedisStore::connect(&url).await.unwrap_or_else(|error| {
-            eprintln!("error: REDIS_URL: {error}");
-            std::process::exit(2)
-        })),
-        Err(_) => Dedup::new(MemoryStore::default()),
+    // `DEDUP=off` leaves deduplication out (every delivery reaches the handler): only for
+    // scripts/bench-http.sh, which measures what verification costs without it.
+    let guard = Guard::new(verifier);
+    let guard = match (std::env::var("DEDUP").as_deref(), std::env::var("REDIS_URL")) {
+        (Ok("off"), _) => guard,
+        (_, Ok(url)) => {
+            let store = RedisStore::connect(&url).await.unwrap_or_else(|error| {
+                eprintln!("error: REDIS_URL: {error}");
+                std::process::exit(2)
+            });
+            guard.with_dedup(Dedup::new(store)).map_err(std::io::Error::other)?
+        }
+        (_, Err(_)) => guard.with_dedup(Dedup::new(MemoryStore::default())).map_err(std::io::Error::other)?,
     };
-    let guard = Guard::new(verifier).with_dedup(dedup).map_err(std::io::Error::other)?;
     let app = Router::new().route("/webhooks/botdog", post(botdog)).route_layer(WebhookLayer::new(guard));
     let listener = tokio::net::TcpListener::bind(std::env::var("ADDR").as_deref().unwrap_or("127.0.0.1:3000")).await?;
     tracing::info!("listening on {}", listener.local_addr()?);
