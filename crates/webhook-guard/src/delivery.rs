@@ -14,8 +14,8 @@ use crate::event::Event;
 pub struct Verified {
     pub(crate) provider: &'static str,
     pub(crate) timestamp: Option<i64>,
-    pub(crate) signed_id: Option<String>,
-    pub(crate) unsigned_id: Option<String>,
+    pub(crate) signed_id: Option<HeaderId>,
+    pub(crate) unsigned_id: Option<HeaderId>,
     pub(crate) key_index: usize,
     pub(crate) timestamp_bound: bool,
     pub(crate) event_type_authenticated: bool,
@@ -39,14 +39,27 @@ impl Verified {
 
     /// The id header that was part of the signed bytes (Standard Webhooks' `webhook-id`).
     pub fn signed_id(&self) -> Option<&str> {
-        self.signed_id.as_deref()
+        self.signed_id.as_ref().map(HeaderId::as_str)
     }
 
     /// The delivery id found in the headers without parsing the body: the signed id, else the
     /// first of the provider's unsigned id headers present
     /// ([`Provider::unsigned_id_headers`](crate::Provider::unsigned_id_headers)).
     pub fn header_id(&self) -> Option<&str> {
-        self.signed_id.as_deref().or(self.unsigned_id.as_deref())
+        self.header_id_text().map(HeaderId::as_str)
+    }
+
+    /// Whether [`header_id`](Self::header_id) is present and not empty, without turning it into
+    /// a `str` (a UTF-8 check of an inline id): what [`Verifier::verify`](crate::Verifier::verify)
+    /// asks of every delivery.
+    #[inline]
+    pub(crate) fn has_header_id(&self) -> bool {
+        self.header_id_text().is_some_and(|id| !id.is_empty())
+    }
+
+    #[inline]
+    fn header_id_text(&self) -> Option<&HeaderId> {
+        self.signed_id.as_ref().or(self.unsigned_id.as_ref())
     }
 
     /// The position in the keyring (from 0) of the key that matched: useful to see when the old
@@ -80,12 +93,88 @@ impl fmt::Debug for Verified {
         f.debug_struct("Verified")
             .field("provider", &self.provider)
             .field("timestamp", &self.timestamp)
-            .field("signed_id", &self.signed_id)
-            .field("unsigned_id", &self.unsigned_id)
+            .field("signed_id", &self.signed_id())
+            .field("unsigned_id", &self.unsigned_id.as_ref().map(HeaderId::as_str))
             .field("key_index", &self.key_index)
             .field("timestamp_bound", &self.timestamp_bound)
             .field("event_type_authenticated", &self.event_type_authenticated)
             .finish()
+    }
+}
+
+/// The longest id header value [`HeaderId`] keeps inline: 40 bytes, so that the type is 48
+/// bytes. Svix's `webhook-id`s (`msg_` and a 27-character KSUID, 31 bytes), UUIDs (36, GitHub's
+/// `X-GitHub-Delivery`) and ULIDs with a short prefix fit.
+const INLINE_ID_LEN: usize = 40;
+
+/// An id read from a header (Standard Webhooks' signed `webhook-id`, an unsigned id header),
+/// kept by [`Verified`] beyond the request's headers: inline up to [`INLINE_ID_LEN`] bytes, so that
+/// a verification allocates nothing for it (a `String` was one allocation and one free per
+/// delivery), on the heap beyond.
+#[derive(Clone)]
+pub(crate) enum HeaderId {
+    /// `bytes.0[..len]` is the id's UTF-8 text; the rest is zero.
+    Inline {
+        len: u8,
+        bytes: InlineBytes,
+    },
+    Heap(Box<str>),
+}
+
+/// An inline id's bytes, aligned to a word: [`HeaderId::as_str`] checks them as UTF-8, and the
+/// standard library's check takes an ASCII text a word pair at a time only from an aligned
+/// address (unaligned, it goes byte by byte to the first word boundary).
+#[derive(Clone)]
+#[repr(align(8))]
+pub(crate) struct InlineBytes([u8; INLINE_ID_LEN]);
+
+impl HeaderId {
+    #[inline]
+    pub(crate) fn new(id: &str) -> Self {
+        let mut bytes = [0; INLINE_ID_LEN];
+        match (bytes.get_mut(..id.len()), u8::try_from(id.len())) {
+            (Some(inline), Ok(len)) => {
+                inline.copy_from_slice(id.as_bytes());
+                Self::Inline { len, bytes: InlineBytes(bytes) }
+            }
+            _ => Self::Heap(id.into()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Copied whole from a `&str` (`new`), so the text is UTF-8 and the fallback is never
+            // taken; without `unsafe` (forbidden in this crate) the check is what turns the
+            // bytes back into a `str`.
+            Self::Inline { len, bytes } => {
+                bytes.0.get(..usize::from(*len)).and_then(|id| std::str::from_utf8(id).ok()).unwrap_or_default()
+            }
+            Self::Heap(id) => id,
+        }
+    }
+
+    /// `as_str().is_empty()`, without the UTF-8 check.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Self::Inline { len, .. } => *len == 0,
+            Self::Heap(id) => id.is_empty(),
+        }
+    }
+}
+
+impl PartialEq for HeaderId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for HeaderId {}
+
+impl fmt::Debug for HeaderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -191,5 +280,53 @@ impl<E: Event> fmt::Debug for Delivery<E> {
             .field("timestamp", &self.verified.timestamp)
             .field("body_len", &self.body.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inline or not, an id reads back as the text it was made from, compares as that text and
+    /// shows as it: every length around the inline limit, in one-, two- and four-byte characters
+    /// (a character that would straddle the limit goes to the heap whole).
+    #[test]
+    fn header_ids_read_back_as_their_text() {
+        for unit in ["a", "é", "😀"] {
+            for count in 0..=INLINE_ID_LEN + 2 {
+                let text = unit.repeat(count);
+                let id = HeaderId::new(&text);
+                assert_eq!(id.as_str(), text);
+                assert_eq!(matches!(id, HeaderId::Inline { .. }), text.len() <= INLINE_ID_LEN, "{text}");
+                assert_eq!(id, HeaderId::new(&text));
+                assert_eq!(id.clone().as_str(), text);
+                assert_ne!(id, HeaderId::new(&format!("{text}x")));
+                assert_eq!(format!("{id:?}"), format!("{text:?}"));
+                assert_eq!(id.is_empty(), text.is_empty());
+            }
+        }
+        let verified = |signed: Option<&str>, unsigned: Option<&str>| Verified {
+            provider: "p",
+            timestamp: None,
+            signed_id: signed.map(HeaderId::new),
+            unsigned_id: unsigned.map(HeaderId::new),
+            key_index: 0,
+            timestamp_bound: false,
+            event_type_authenticated: false,
+        };
+        let long = "m".repeat(300);
+        assert_eq!(verified(Some(&long), Some("u")).header_id(), Some(&long[..]));
+        assert_eq!(verified(None, Some("u")).header_id(), Some("u"));
+        assert_eq!(verified(None, Some("u")).signed_id(), None);
+        for (signed, unsigned) in
+            [(None, None), (Some(""), None), (Some(""), Some("u")), (None, Some("u")), (Some("s"), None)]
+        {
+            let verified = verified(signed, unsigned);
+            assert_eq!(verified.has_header_id(), verified.header_id().is_some_and(|id| !id.is_empty()));
+        }
+        assert_eq!(
+            format!("{:?}", verified(Some("msg_1"), None)),
+            r#"Verified { provider: "p", timestamp: None, signed_id: Some("msg_1"), unsigned_id: None, key_index: 0, timestamp_bound: false, event_type_authenticated: false }"#
+        );
     }
 }

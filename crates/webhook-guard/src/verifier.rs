@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::clock::{Clock, SystemClock};
-use crate::delivery::{Delivery, DeliveryId, Verified};
+use crate::delivery::{Delivery, DeliveryId, HeaderId, Verified};
 use crate::delivery_id::body_digest_id;
 use crate::error::{ConfigError, VerifyError};
 use crate::headers::HeaderSource;
@@ -111,7 +111,7 @@ impl<P: Provider> Verifier<P> {
         Ok(Verified {
             provider: inner.provider.name(),
             timestamp: checked.timestamp,
-            signed_id: checked.id.map(str::to_owned),
+            signed_id: checked.id.map(HeaderId::new),
             unsigned_id,
             key_index: checked.key_index,
             timestamp_bound: checked.timestamp_bound,
@@ -143,7 +143,7 @@ impl<P: Provider> Verifier<P> {
         let present = |id: Option<&str>| id.is_some_and(|id| !id.is_empty());
         delivery.id = if present(P::delivery_id_in_event(&delivery.event)) {
             DeliveryId::InEvent(P::delivery_id_in_event)
-        } else if provider.delivery_id_in_headers() && present(delivery.verified.header_id()) {
+        } else if provider.delivery_id_in_headers() && delivery.verified.has_header_id() {
             DeliveryId::InHeaders
         } else {
             DeliveryId::Own(
@@ -193,13 +193,13 @@ impl<P: Provider> Verifier<P> {
 fn unsigned_id<P: Provider, H: HeaderSource + ?Sized>(
     provider: &P,
     headers: &H,
-) -> Result<Option<String>, VerifyError> {
+) -> Result<Option<HeaderId>, VerifyError> {
     let mut found = None;
     for name in provider.unsigned_id_headers() {
         match crate::headers::single_value(headers, &[name.as_ref()]) {
             Err(_) => return Err(VerifyError::malformed(name, "has two different values")),
             Ok(Some(value)) if found.is_none() => {
-                found = std::str::from_utf8(value).ok().filter(|id| !id.is_empty()).map(str::to_owned);
+                found = std::str::from_utf8(value).ok().filter(|id| !id.is_empty()).map(HeaderId::new);
             }
             Ok(_) => {}
         }
