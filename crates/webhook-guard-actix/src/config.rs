@@ -30,7 +30,10 @@ impl<P: Provider> WebhookConfig<P> {
 
     /// Replaces the answer to a rejected delivery. `handler` receives the core's
     /// [`Rejection`] (its status, headers and JSON body per the status table) and the request.
-    /// The rejection has already been logged.
+    /// The rejection has already been logged. When the rejection
+    /// [ends the connection](Rejection::ends_connection) (the body was not read to its end), the
+    /// answer `handler` builds ends it too, as the [`Webhook`](crate::Webhook) extractor's own
+    /// does.
     pub fn error_handler<F>(mut self, handler: F) -> Self
     where
         F: Fn(Rejection, &HttpRequest) -> actix_web::Error + Send + Sync + 'static,

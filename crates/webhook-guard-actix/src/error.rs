@@ -1,11 +1,19 @@
 //! [`WebhookError`]: a rejected delivery, answered from the core's status table.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use actix_web::http::StatusCode;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{ConnectionType, StatusCode};
+use actix_web::rt::time::{Instant, Sleep, sleep};
 use actix_web::{HttpResponse, ResponseError};
-use webhook_guard::{Rejection, VerifyError};
+use bytes::Bytes;
+use futures_util::Stream;
+use webhook_guard::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, Rejection, VerifyError};
 
 /// Why the [`Webhook`](crate::Webhook) extractor refused a delivery. It answers with the status,
 /// headers and JSON body the core's status table ([`Rejection`](webhook_guard::Rejection)) gives its
@@ -71,6 +79,187 @@ impl ResponseError for WebhookError {
         response.body(self.rejection.body())
     }
 }
+
+/// The answer to a request whose body was left unread (refused as too large, not received within
+/// the read timeout, or not read at all): `error`'s own answer, with `Connection: close`, whose
+/// body reads and discards the rest of the request body within the core's discard bounds and then
+/// ends the connection. A request without a body gets `error` unchanged.
+///
+/// Why the answer must do this itself: actix-http's HTTP/1 dispatcher (3.19,
+/// `src/h1/dispatcher.rs`) decides what to do with the rest of an unread body when the answer's
+/// body ends (`send_response`, and the `SendPayload` arm of `poll_response`, through
+/// `should_close_for_unread_payload`). If the service dropped a chunked body, it reads that body to
+/// its end before closing or taking the next request, however long it goes on; any other unread
+/// body, or a chunked one still held, makes it "linger" (`poll_linger`): read and throw away
+/// whatever arrives, with no limit on bytes, until `client_disconnect_timeout` (1 s by default)
+/// has passed. Neither is bounded the way the core bounds a refused body
+/// ([`DISCARD_MAX_BYTES`], [`DISCARD_MAX_TIME`], [`DISCARD_IDLE_TIMEOUT`]; RFC 9112 §9.6 lets a
+/// server close after answering). So the answer's body holds the request's payload: while the
+/// answer is being sent the dispatcher feeds the payload, and the body discards it. If the request
+/// body ends within the bounds, the answer ends, and its `Connection: close` makes the dispatcher
+/// shut the connection down cleanly (its payload is finished, keep-alive is off). If it does not,
+/// the answer's body fails once its bytes are all out: a failing response body is the one thing
+/// that makes the dispatcher drop the connection at once (`DispatchError::Body`, which actix-http
+/// logs at `error` as "Response payload stream error" with this crate's reason).
+pub(crate) fn ending_connection(error: actix_web::Error, payload: Payload) -> actix_web::Error {
+    if matches!(payload, Payload::None) {
+        // No body at all (none was sent, or `Content-Length: 0`): nothing is left unread.
+        return error;
+    }
+    EndsConnection { error, payload: RefCell::new(Some(payload)) }.into()
+}
+
+/// See [`ending_connection`].
+struct EndsConnection {
+    error: actix_web::Error,
+    /// Moved into the answer's body by the first `error_response`, the one that answers the request.
+    payload: RefCell<Option<Payload>>,
+}
+
+impl fmt::Debug for EndsConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.error, f)
+    }
+}
+
+impl fmt::Display for EndsConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl ResponseError for EndsConnection {
+    fn status_code(&self) -> StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = self.error.error_response();
+        // The rest of the body is not the start of a next request (RFC 9112 §9.6).
+        response.head_mut().set_connection_type(ConnectionType::Close);
+        match self.payload.borrow_mut().take() {
+            Some(payload) => response.map_body(|_, answer| BoxBody::new(DiscardThenClose::new(answer, payload))),
+            None => response,
+        }
+    }
+}
+
+/// The body of an [`EndsConnection`] answer: the answer's own bytes, then the request's payload read
+/// and discarded until it ends (the answer then ends) or passes a discard bound (the body then
+/// fails, and actix-http drops the connection).
+struct DiscardThenClose {
+    answer: BoxBody,
+    /// The answer's bytes were all yielded, and the dispatcher given one turn to write them.
+    answered: bool,
+    payload: Payload,
+    discarded: u64,
+    /// Armed at the first read of the rest.
+    timers: Option<Timers>,
+}
+
+/// A [`DiscardThenClose`]'s bounds in time.
+struct Timers {
+    /// [`DISCARD_MAX_TIME`] in all.
+    deadline: Pin<Box<Sleep>>,
+    /// [`DISCARD_IDLE_TIMEOUT`] between chunks.
+    idle: Pin<Box<Sleep>>,
+}
+
+impl DiscardThenClose {
+    fn new(answer: BoxBody, payload: Payload) -> Self {
+        Self { answer, answered: false, payload, discarded: 0, timers: None }
+    }
+}
+
+impl MessageBody for DiscardThenClose {
+    type Error = ConnectionCut;
+
+    fn size(&self) -> BodySize {
+        match self.answer.size() {
+            // actix-http never polls an empty body (`send_response` finishes the response at once),
+            // so the payload would be dropped unread: announce a stream instead, sent chunked as
+            // just its last chunk (or as nothing, for statuses without a body).
+            BodySize::None | BodySize::Sized(0) => BodySize::Stream,
+            size => size,
+        }
+    }
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = &mut *self;
+        if !this.answered {
+            match this.answer.as_pin_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => return Poll::Ready(Some(Ok(bytes))),
+                Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(ConnectionCut::AnswerFailed(error)))),
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    // Pending once: the dispatcher writes what it holds of the answer before a cut
+                    // could drop the connection with it.
+                    this.answered = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+            }
+        }
+        let Timers { deadline, idle } = this.timers.get_or_insert_with(|| Timers {
+            deadline: Box::pin(sleep(DISCARD_MAX_TIME)),
+            idle: Box::pin(sleep(DISCARD_IDLE_TIMEOUT)),
+        });
+        loop {
+            match Pin::new(&mut this.payload).poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.discarded = this.discarded.saturating_add(chunk.len() as u64);
+                    if this.discarded > DISCARD_MAX_BYTES {
+                        return Poll::Ready(Some(Err(ConnectionCut::TooMuch)));
+                    }
+                    idle.as_mut().reset(Instant::now() + DISCARD_IDLE_TIMEOUT);
+                }
+                // The body ended, or the connection failed (the dispatcher then closes it anyway):
+                // the answer is complete, and its `Connection: close` ends the connection.
+                Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(None),
+                Poll::Pending => break,
+            }
+        }
+        if deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(ConnectionCut::TooLong)));
+        }
+        if idle.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(ConnectionCut::Idle)));
+        }
+        Poll::Pending
+    }
+}
+
+/// Why [`DiscardThenClose`] cut the connection: the reason actix-http logs.
+enum ConnectionCut {
+    TooMuch,
+    TooLong,
+    Idle,
+    AnswerFailed(Box<dyn std::error::Error>),
+}
+
+impl fmt::Display for ConnectionCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self {
+            Self::TooMuch => format!("more than {DISCARD_MAX_BYTES} bytes followed"),
+            Self::TooLong => format!("it did not end within {DISCARD_MAX_TIME:?}"),
+            Self::Idle => format!("nothing came for {DISCARD_IDLE_TIMEOUT:?}"),
+            Self::AnswerFailed(error) => return write!(f, "webhook-guard: the answer's body failed: {error}"),
+        };
+        write!(
+            f,
+            "webhook-guard: connection closed after the answer to a refused request, whose body went on unread: {why}"
+        )
+    }
+}
+
+/// actix-http logs the error with `{:?}`: the sentence, not the variant.
+impl fmt::Debug for ConnectionCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for ConnectionCut {}
 
 #[cfg(test)]
 mod tests {
@@ -171,6 +360,39 @@ mod tests {
         let ((error, _), _) = one_error_per_kind().pop().unwrap();
         let body = error.error_response().into_body().try_into_bytes().unwrap();
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["path"], "$");
+    }
+
+    /// A request without a body has nothing left unread: its answer stays the error it was.
+    #[test]
+    fn an_answer_to_a_request_without_a_body_is_left_as_it_is() {
+        let rejection = Rejection::in_flight(Duration::from_secs(7));
+        let error = ending_connection(WebhookError::from(rejection.clone()).into(), Payload::None);
+        assert_eq!(error.as_error::<WebhookError>().map(WebhookError::rejection), Some(&rejection));
+    }
+
+    /// With a body: the same status, headers and bytes, `Connection: close`, and a body that stays
+    /// open after its bytes (discarding the rest of the request) instead of ending with them.
+    #[test]
+    fn an_answer_ending_the_connection_keeps_its_status_headers_and_bytes() {
+        actix_web::rt::System::new().block_on(async {
+            let rejection = Rejection::in_flight(Duration::from_secs(7));
+            let pending: Pin<Box<dyn Stream<Item = _>>> = Box::pin(stream::pending());
+            let payload = Payload::Stream { payload: pending };
+            let error = ending_connection(WebhookError::from(rejection.clone()).into(), payload);
+            assert!(error.as_error::<WebhookError>().is_none());
+            assert_eq!(error.as_response_error().status_code(), StatusCode::CONFLICT);
+            assert_eq!(error.to_string(), rejection.to_string());
+            let response = error.error_response();
+            assert_eq!(response.status(), StatusCode::CONFLICT);
+            assert_eq!(response.head().connection_type(), ConnectionType::Close);
+            assert_eq!(response.headers().get("retry-after").unwrap(), "7");
+            let mut body = response.into_body();
+            assert_eq!(body.size(), BodySize::Sized(rejection.body().len() as u64));
+            let first = std::future::poll_fn(|cx| body.as_pin_mut().poll_next(cx)).await;
+            assert_eq!(first.unwrap().unwrap(), rejection.body());
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            assert!(body.as_pin_mut().poll_next(&mut cx).is_pending(), "the body ended with its bytes");
+        });
     }
 
     #[test]

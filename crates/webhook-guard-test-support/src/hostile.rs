@@ -74,7 +74,7 @@ impl BotdogReceiver {
     /// whole before reading (and one announced with `Expect: 100-continue`), a trickling body, and
     /// 1,000 idle connections while 20 valid deliveries are answered. Returns how long those 20
     /// deliveries took. ([`check_endless_body_is_cut`](Self::check_endless_body_is_cut) is apart:
-    /// actix-web reads a refused chunked body for as long as it comes.)
+    /// it writes up to 64 MiB per case as fast as the receiver reads.)
     ///
     /// # Panics
     ///
