@@ -163,6 +163,32 @@ async fn the_script_after_a_held_set_answers_for_the_key_as_it_is_when_it_runs()
     }
 }
 
+/// A server whose script cache was emptied (`SCRIPT FLUSH`, as a restart does) answers `NOSCRIPT`
+/// to each script's first EVALSHA: the store loads the script and runs it, on either claim path.
+#[tokio::test]
+async fn every_script_is_loaded_again_after_the_servers_script_cache_was_flushed() {
+    let server = RedisServer::start();
+    for store in [
+        RedisStore::connect(&server.url()).await.unwrap(),
+        RedisStore::builder().claim_by_script_as_before_redis_7().connect(&server.url()).await.unwrap(),
+    ] {
+        let mut redis = server.connection();
+        let flush = || redis::cmd("SCRIPT").arg("FLUSH").exec(&mut server.connection()).unwrap();
+        let (a, b) = (format!("a-{store:?}"), format!("b-{store:?}"));
+        flush();
+        let token = acquire(&store, &a, LEASE).await;
+        flush();
+        assert!(matches!(store.claim(&a, LEASE).await.unwrap(), Claim::InFlight { .. }), "the claim script");
+        flush();
+        assert!(store.complete(&a, &token, TTL).await.unwrap(), "the complete script");
+        assert_eq!(redis.get::<_, String>(&a).unwrap(), COMPLETED);
+        let token = acquire(&store, &b, LEASE).await;
+        flush();
+        assert!(store.release(&b, &token).await.unwrap(), "the release script");
+        assert!(!redis.exists::<_, bool>(&b).unwrap());
+    }
+}
+
 #[tokio::test]
 async fn a_value_this_store_did_not_write_is_in_flight_or_an_error_never_acquired() {
     let server = RedisServer::start();
