@@ -17,7 +17,7 @@
 //!
 //! Each delivery id is one string key (named by [`Dedup`](webhook_guard::Dedup), which namespaces
 //! it). Its value is the claim's token while the delivery is in flight, and [`COMPLETED`] — which
-//! can never equal a token (32 hex digits) — once it succeeded. Each operation is atomic and
+//! can never equal a token (32 hex digits) — once it succeeded. Each command below is atomic and
 //! costs one round trip:
 //!
 //! - **claim**, on Redis 7.0 or later: `SET key token NX PX lease GET`, one command and no script
@@ -39,8 +39,9 @@
 //! release a newer claim of the same id, so the comparison and the write must be one atomic step
 //! (Redis 8.4's `SET ... IFEQ` could do the compare-and-set without a script; it is not used).
 //! The server's version is read once when connecting (`INFO server`); a store connected to 7.0 or
-//! later that later reconnects to an older server (a failover to an older replica) gets errors
-//! from its claims — 503s, never a wrong answer — until it is connected again.
+//! later that later reconnects to an older server (a failover to an older replica) gets an error
+//! reply to each claim (a syntax error there) — 503s, never a wrong answer — until the store is
+//! connected again with [`RedisStore::connect`].
 //!
 //! A delivery therefore costs at most two round trips: the claim, then the complete or the release
 //! (a duplicate of a completed id costs one; one still in flight costs two on Redis 7.0 and later).
@@ -181,9 +182,15 @@ impl RedisStoreBuilder {
             // `INFO server` is answered by every version; a server (or proxy) that refuses it
             // gets the script, which works everywhere.
             let info = connection.send_packed_command(redis::cmd("INFO").arg("server")).await?;
-            let claim = match info {
-                Value::BulkString(info) if !self.claim_by_script && set_takes_nx_with_get(&info) => ClaimWith::SetNxGet,
-                _ => ClaimWith::Script,
+            let info = match &info {
+                Value::BulkString(info) => info.as_slice(),
+                Value::VerbatimString { text, .. } => text.as_bytes(), // RESP3
+                _ => &[],
+            };
+            let claim = if !self.claim_by_script && set_takes_nx_with_get(info) {
+                ClaimWith::SetNxGet
+            } else {
+                ClaimWith::Script
             };
             // Loaded on every version: newer servers run CLAIM too, for a key found held.
             for script in [&*CLAIM, &*COMPLETE, &*RELEASE] {

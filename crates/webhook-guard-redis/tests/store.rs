@@ -108,6 +108,21 @@ async fn a_claim_is_one_set_nx_get_and_the_script_only_for_a_held_id() {
     assert_eq!(since(), (0, 1), "(EVALSHA, SET) of a completed id");
 }
 
+/// Over RESP3 (`?protocol=resp3`), where `INFO` answers a verbatim string and nil is RESP3's
+/// null, the store reads the version all the same and claims with `SET ... NX GET`.
+#[tokio::test]
+async fn over_resp3_the_claim_is_the_same_set_nx_get() {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&format!("{}?protocol=resp3", server.url())).await.unwrap();
+    assert!(format!("{store:?}").contains("SetNxGet"), "{store:?}");
+    let evalsha = server.evalsha_calls();
+    let token = acquire(&store, "k", LEASE).await;
+    assert_eq!(server.evalsha_calls(), evalsha, "the claim of a free id ran no script");
+    assert!(matches!(store.claim("k", LEASE).await.unwrap(), Claim::InFlight { .. }));
+    assert!(store.complete("k", &token, TTL).await.unwrap());
+    assert_eq!(store.claim("k", LEASE).await.unwrap(), Claim::Completed);
+}
+
 /// The claim script decides again after the SET found the key held: the id's holder may release
 /// or complete it, or its lease end, between the two round trips, and a bare `PTTL` would then
 /// answer -2 or the completed id's ttl. A proxy lets the test play that holder between the SET and
