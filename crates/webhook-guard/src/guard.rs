@@ -151,7 +151,10 @@ impl<P: Provider> Guard<P> {
     }
 
     /// [`Guard::admit`] for a body that is not `Send` (actix-web's payload) and headers of any
-    /// kind. A body refused as too large is left to the server to drain.
+    /// kind. A body left unread by a refusal ([`Rejection::ends_connection`]) is the caller's to
+    /// discard, within the [`body`](crate::body) module's bounds, and the connection's to close:
+    /// the body cannot be moved to a background task here (webhook-guard-actix's answer body does
+    /// it).
     ///
     /// # Errors
     ///
