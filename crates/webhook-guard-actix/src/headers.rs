@@ -51,7 +51,44 @@ impl HeaderSource for ActixHeaders<'_> {
         };
         values.map(HeaderValue::as_bytes)
     }
+
+    /// One walk over the request's headers, each name compared with the wanted ones' texts,
+    /// instead of one lookup per wanted name (each a hash of the name, after a visit to the
+    /// thread's name cache): a scheme reads up to six names (Standard Webhooks' `webhook-*` and
+    /// `svix-*`). Past [`WALK_LIMIT`] distinct names, or more than [`NAMES_PER_WALK`] wanted,
+    /// the names are looked up instead.
+    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
+        let mut texts = [""; NAMES_PER_WALK];
+        let texts = texts.get_mut(..names.len()).filter(|_| self.0.len_keys() <= WALK_LIMIT);
+        let Some(texts) = texts else {
+            for (index, name) in names.iter().enumerate() {
+                for value in self.header_values_by_name(name) {
+                    found(index, value);
+                }
+            }
+            return;
+        };
+        for (text, name) in texts.iter_mut().zip(names) {
+            *text = name.as_str();
+        }
+        for (name, value) in self.0.iter() {
+            // Both crates' names are lowercase: equal names have equal texts.
+            let name = name.as_str();
+            for (index, wanted) in texts.iter().enumerate() {
+                if wanted.len() == name.len() && *wanted == name {
+                    found(index, value.as_bytes());
+                }
+            }
+        }
+    }
 }
+
+/// Above this many distinct header names a request's headers are looked up by name rather than
+/// walked (as the core does for `http::HeaderMap`): ordinary requests carry ten to twenty.
+const WALK_LIMIT: usize = 32;
+
+/// At most this many names are matched in one walk; a scheme names one to six.
+const NAMES_PER_WALK: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -91,6 +128,74 @@ mod tests {
         let values: Vec<&[u8]> = headers.header_values_by_name(&http::header::CONTENT_LENGTH).collect();
         assert_eq!(values, [&b"12"[..]]);
         assert_eq!(headers.header_values_by_name(&http::HeaderName::from_static("x-webhook-signature")).count(), 2);
+    }
+
+    /// What [`HeaderSource::for_each_value_of`] reports, sorted (its order is not specified).
+    fn visited(headers: &ActixHeaders<'_>, names: &[http::HeaderName]) -> Vec<(usize, Vec<u8>)> {
+        let mut seen = Vec::new();
+        headers.for_each_value_of(names, |index, value| seen.push((index, value.to_vec())));
+        seen.sort();
+        seen
+    }
+
+    /// One lookup per name: the reference.
+    fn looked_up(headers: &ActixHeaders<'_>, names: &[http::HeaderName]) -> Vec<(usize, Vec<u8>)> {
+        let mut seen = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            seen.extend(headers.header_values(name.as_str()).map(|value| (index, value.to_vec())));
+        }
+        seen.sort();
+        seen
+    }
+
+    /// The walk finds what a lookup per name finds: repeated headers, names sent in any case, a
+    /// name wanted twice, standard and custom names, near misses, more names than one walk
+    /// matches, and more headers than a map is walked for.
+    #[test]
+    fn one_walk_finds_what_lookups_find() {
+        let wanted: Vec<http::HeaderName> = [
+            "webhook-id",
+            "svix-id",
+            "webhook-signature",
+            "content-type",
+            "webhook-id",
+            "x-sig",
+            "a",
+            "webhook-timestamp",
+        ]
+        .into_iter()
+        .map(http::HeaderName::from_static)
+        .collect();
+        let mut map = HeaderMap::new();
+        for (name, value) in [
+            ("Webhook-ID", &b"msg_1"[..]),
+            ("webhook-id", b"msg_2"),
+            ("SVIX-ID", b"\xff\xfe"),
+            ("Content-Type", b"application/json"),
+            ("webhook-signaturf", b"near miss"),
+            ("webhook-signature", b"v1,a v1,b"),
+            ("x-sig", b" padded "),
+            ("A", b""),
+            ("other", b"x"),
+        ] {
+            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_bytes(value).unwrap());
+        }
+        for names in [&wanted[..], &wanted[..1], &wanted[2..4], &[]] {
+            let headers = ActixHeaders(&map);
+            assert_eq!(visited(&headers, names), looked_up(&headers, names), "{names:?}");
+        }
+        assert!(!visited(&ActixHeaders(&map), &wanted).is_empty());
+        let many: Vec<http::HeaderName> = wanted.iter().chain(&wanted[..2]).cloned().collect();
+        assert!(many.len() > NAMES_PER_WALK);
+        assert_eq!(visited(&ActixHeaders(&map), &many), looked_up(&ActixHeaders(&map), &many));
+        for extra in 0..=WALK_LIMIT {
+            map.append(
+                HeaderName::from_bytes(format!("x-filler-{extra}").as_bytes()).unwrap(),
+                HeaderValue::from_static("f"),
+            );
+        }
+        assert!(map.len_keys() > WALK_LIMIT);
+        assert_eq!(visited(&ActixHeaders(&map), &wanted), looked_up(&ActixHeaders(&map), &wanted));
     }
 
     /// Past the cache's size, names are still found (converted per call).
