@@ -228,7 +228,11 @@ impl<P: Provider> Guard<P> {
     async fn claim(&self, delivery: &Delivery<P::Event>) -> Result<Option<ClaimHandle>, Rejection> {
         let Some(dedup) = &self.dedup else { return Ok(None) };
         let key = dedup.key(delivery.provider(), delivery.id());
-        match dedup.store.claim(&key, dedup.lease).await {
+        let claimed = match dedup.store.as_memory() {
+            Some(memory) => memory.claim_now(&key, dedup.lease),
+            None => dedup.store.claim(&key, dedup.lease).await,
+        };
+        match claimed {
             Ok(Claim::Acquired(token)) => {
                 Ok(Some(ClaimHandle::new(std::sync::Arc::clone(&dedup.store), key, token, dedup.ttl)))
             }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use super::{ClaimToken, ErasedStore};
+use super::{ClaimToken, ErasedStore, StoreError};
 
 /// Who settles the claim: the guard (the default), or the handler's transaction.
 const WITH_GUARD: u8 = 0;
@@ -96,20 +96,20 @@ impl ClaimHandle {
             }
             _ => status.is_success(),
         };
+        if let Some(memory) = self.store.as_memory() {
+            let Shared { key, token, ttl, .. } = &*self.shared;
+            if complete {
+                completed(key, Ok(memory.complete_now(key, token, *ttl)));
+            } else {
+                memory.release_now(key, token);
+            }
+            return;
+        }
         let (store, shared) = (Arc::clone(&self.store), Arc::clone(&self.shared));
         let settle = async move {
             let Shared { key, token, ttl, .. } = &*shared;
             if complete {
-                match store.complete(key, token, *ttl).await {
-                    Ok(true) => {}
-                    Ok(false) => tracing::warn!(
-                        key,
-                        "claim lost before completion (the handler outlived its lease): the event may be processed twice"
-                    ),
-                    Err(error) => {
-                        tracing::error!(%error, key, "could not mark the delivery completed: a retry will process it again");
-                    }
-                }
+                completed(key, store.complete(key, token, *ttl).await);
             } else {
                 release(&*store, key, token).await;
             }
@@ -128,6 +128,20 @@ impl ClaimHandle {
     }
 }
 
+/// Logs what completing `key` came to, when it did not complete it.
+fn completed(key: &str, result: Result<bool, StoreError>) {
+    match result {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            key,
+            "claim lost before completion (the handler outlived its lease): the event may be processed twice"
+        ),
+        Err(error) => {
+            tracing::error!(%error, key, "could not mark the delivery completed: a retry will process it again");
+        }
+    }
+}
+
 async fn release(store: &dyn ErasedStore, key: &str, token: &ClaimToken) {
     match store.release(key, token).await {
         Ok(_) => {}
@@ -140,6 +154,10 @@ async fn release(store: &dyn ErasedStore, key: &str, token: &ClaimToken) {
 impl Drop for ClaimHandle {
     fn drop(&mut self) {
         if self.settled || self.shared.state.load(Ordering::Acquire) == COMPLETED {
+            return;
+        }
+        if let Some(memory) = self.store.as_memory() {
+            memory.release_now(&self.shared.key, &self.shared.token);
             return;
         }
         let store = Arc::clone(&self.store);
@@ -265,6 +283,32 @@ mod tests {
 
     async fn claim_again(store: &Counted, key: &str) -> Claim {
         store.store.claim_now(key, LEASE).unwrap()
+    }
+
+    fn memory_handle(store: &Arc<MemoryStore>, key: &str) -> ClaimHandle {
+        let Claim::Acquired(token) = store.claim_now(key, LEASE).unwrap() else { panic!("{key} not acquired") };
+        ClaimHandle::new(Arc::clone(store) as Arc<dyn ErasedStore>, key.to_owned(), token, TTL)
+    }
+
+    #[test]
+    fn a_memory_store_is_answered_inline_without_a_runtime() {
+        // No tokio runtime here: a `MemoryStore` is completed, released and released on drop
+        // inline, where any other store would need a runtime (or the lease) to settle.
+        let store = Arc::new(MemoryStore::new(10));
+        let poll_once = |claim: ClaimHandle, status: StatusCode| {
+            let mut finish = std::pin::pin!(claim.finish(status));
+            let waker = std::task::Waker::noop();
+            assert!(finish.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready());
+        };
+        poll_once(memory_handle(&store, "completed"), StatusCode::OK);
+        assert_eq!(store.claim_now("completed", LEASE).unwrap(), Claim::Completed);
+        poll_once(memory_handle(&store, "released"), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(matches!(store.claim_now("released", LEASE).unwrap(), Claim::Acquired(_)));
+        drop(memory_handle(&store, "dropped"));
+        assert!(matches!(store.claim_now("dropped", LEASE).unwrap(), Claim::Acquired(_)));
+        // A claim left unsettled stays in flight: the three answers above are the handles'.
+        let _held = memory_handle(&store, "held");
+        assert!(matches!(store.claim_now("held", LEASE).unwrap(), Claim::InFlight { .. }));
     }
 
     #[tokio::test]
