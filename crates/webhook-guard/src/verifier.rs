@@ -56,6 +56,41 @@ struct Inner<P> {
     clock: Arc<dyn Clock>,
     body_limit: usize,
     read_timeout: Duration,
+    /// The provider's header names read on every delivery besides the scheme's, parsed once
+    /// here (a lookup by text parses the name each time).
+    names: ProviderHeaderNames,
+}
+
+/// [`Provider::unsigned_id_headers`] and [`Provider::event_type_header`], each parsed as an
+/// [`http::HeaderName`] when the verifier is built; `None` for a text that is not a valid name,
+/// which is then looked up by its text as before (and finds what such a lookup finds).
+struct ProviderHeaderNames {
+    unsigned_ids: Vec<Option<http::HeaderName>>,
+    event_type: Option<http::HeaderName>,
+}
+
+impl ProviderHeaderNames {
+    fn new<P: Provider>(provider: &P) -> Self {
+        let parse = |name: &str| http::HeaderName::from_bytes(name.as_bytes()).ok();
+        Self {
+            unsigned_ids: provider.unsigned_id_headers().iter().map(|name| parse(name)).collect(),
+            event_type: provider.event_type_header().and_then(parse),
+        }
+    }
+}
+
+/// The one value of the provider's header `name`, read by the name parsed beforehand when it
+/// parsed: the same values (header lookups ignore case, and a parsed name is the text in
+/// lowercase).
+fn provider_header_value<'a, H: HeaderSource + ?Sized>(
+    headers: &'a H,
+    name: &str,
+    parsed: Option<&http::HeaderName>,
+) -> Result<Option<&'a [u8]>, crate::headers::ConflictingValues> {
+    match parsed {
+        Some(parsed) => crate::headers::single_value_by_name(headers, parsed),
+        None => crate::headers::single_value(headers, &[name]),
+    }
 }
 
 impl<P: Provider> Clone for Verifier<P> {
@@ -104,8 +139,8 @@ impl<P: Provider> Verifier<P> {
         if body.len() > inner.body_limit {
             return Err(VerifyError::too_large(inner.body_limit));
         }
-        let unsigned_id = unsigned_id(&inner.provider, headers)?;
-        refuse_conflicting_event_type(&inner.provider, headers)?;
+        let unsigned_id = unsigned_id(&inner.provider, &inner.names, headers)?;
+        refuse_conflicting_event_type(&inner.provider, &inner.names, headers)?;
         let window = scheme::check::Window { now: inner.clock.now_unix(), tolerance_secs: inner.tolerance.as_secs() };
         let checked = scheme::verify(inner.provider.scheme(), &inner.keyring, headers, body, window)?;
         Ok(Verified {
@@ -192,11 +227,13 @@ impl<P: Provider> Verifier<P> {
 /// conflicting values. (A signed id is the scheme's, read with the signature.)
 fn unsigned_id<P: Provider, H: HeaderSource + ?Sized>(
     provider: &P,
+    names: &ProviderHeaderNames,
     headers: &H,
 ) -> Result<Option<HeaderId>, VerifyError> {
     let mut found = None;
-    for name in provider.unsigned_id_headers() {
-        match crate::headers::single_value(headers, &[name.as_ref()]) {
+    for (position, name) in provider.unsigned_id_headers().iter().enumerate() {
+        let parsed = names.unsigned_ids.get(position).and_then(Option::as_ref);
+        match provider_header_value(headers, name, parsed) {
             Err(_) => return Err(VerifyError::malformed(name, "has two different values")),
             Ok(Some(value)) if found.is_none() => {
                 found = std::str::from_utf8(value).ok().filter(|id| !id.is_empty()).map(HeaderId::new);
@@ -212,10 +249,11 @@ fn unsigned_id<P: Provider, H: HeaderSource + ?Sized>(
 /// signature and id headers).
 fn refuse_conflicting_event_type<P: Provider, H: HeaderSource + ?Sized>(
     provider: &P,
+    names: &ProviderHeaderNames,
     headers: &H,
 ) -> Result<(), VerifyError> {
     match provider.event_type_header() {
-        Some(name) if crate::headers::single_value(headers, &[name]).is_err() => {
+        Some(name) if provider_header_value(headers, name, names.event_type.as_ref()).is_err() => {
             Err(VerifyError::malformed(name, "has two different values"))
         }
         _ => Ok(()),
@@ -315,6 +353,7 @@ impl<P: Provider> VerifierBuilder<P> {
         self.provider.scheme().check_verifiable()?;
         Ok(Verifier {
             inner: Arc::new(Inner {
+                names: ProviderHeaderNames::new(&self.provider),
                 keyring: Keyring::new(keys),
                 provider: self.provider,
                 tolerance: self.tolerance,
@@ -335,6 +374,91 @@ mod tests {
     use crate::testing::{Signer, fixtures};
 
     const NOW: i64 = 1_763_633_730;
+
+    /// The unsigned id and the event-type conflict as they were read before the names were
+    /// parsed when the verifier is built: by their texts, one lookup each.
+    fn by_text<P: Provider, H: HeaderSource + ?Sized>(provider: &P, headers: &H) -> Result<Option<String>, String> {
+        let mut found = None;
+        for name in provider.unsigned_id_headers() {
+            match crate::headers::single_value(headers, &[name.as_ref()]) {
+                Err(_) => return Err(format!("header `{name}` has two different values")),
+                Ok(Some(value)) if found.is_none() => {
+                    found = std::str::from_utf8(value).ok().filter(|id| !id.is_empty()).map(str::to_owned);
+                }
+                Ok(_) => {}
+            }
+        }
+        if let Some(name) = provider.event_type_header()
+            && crate::headers::single_value(headers, &[name]).is_err()
+        {
+            return Err(format!("header `{name}` has two different values"));
+        }
+        Ok(found)
+    }
+
+    /// Unsigned id and event-type headers read by the names parsed at build time answer as
+    /// lookups by text: GitHub's (`X-GitHub-Delivery`, `X-GitHub-Event`) and a custom sender's
+    /// (one name in mixed case, one that is not a valid header name), sent in any case,
+    /// repeated with the same or another value, empty, padded or not UTF-8, through a slice of
+    /// pairs and an `http::HeaderMap`.
+    #[test]
+    fn provider_headers_read_by_parsed_names_answer_as_by_text() {
+        let scheme =
+            crate::Scheme::hmac_sha256("X-Acme-Signature", crate::SignatureFormat::Single { prefix: String::new() })
+                .signed_content("{body}")
+                .unwrap()
+                .build()
+                .unwrap();
+        let custom = crate::providers::Custom::new("acme", scheme).id_header("Bad Name").id_header("X-Acme-Delivery");
+        let providers = [AnyProvider::from_name("github").unwrap(), AnyProvider::Custom(custom)];
+        let secret = "test-secret-012345";
+        let body = br#"{"action":"opened","zen":"x"}"#;
+        let values: [&[u8]; 5] = [b"d-1", b"d-2", b"", b" d-1 ", b"\xff"];
+        let mut checked = (0, 0);
+        for provider in providers {
+            let signed = Signer::for_provider(&provider, &[secret]).unwrap().sign(body, NOW, "");
+            let verifier = Verifier::builder(provider).secret(secret).clock(FixedClock(NOW)).build().unwrap();
+            let names =
+                ["x-github-delivery", "X-GITHUB-EVENT", "bad name", "Bad Name", "x-acme-delivery", "X-Acme-Delivery"];
+            for first in 0..names.len() {
+                for second in 0..names.len() {
+                    for (a, b) in [(0, 0), (0, 1), (0, 2), (0, 3), (4, 0), (2, 1)] {
+                        let mut pairs: Vec<(String, Vec<u8>)> =
+                            signed.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
+                        pairs.push((names[first].to_owned(), values[a].to_vec()));
+                        pairs.push((names[second].to_owned(), values[b].to_vec()));
+                        let expected = by_text(verifier.provider(), &pairs[..]);
+                        let ours = verifier
+                            .verify_signature(&pairs[..], body)
+                            .map(|verified| verified.header_id().map(str::to_owned))
+                            .map_err(|error| error.message().to_owned());
+                        assert_eq!(ours, expected, "{pairs:?}");
+                        checked.0 += 1;
+                        checked.1 += usize::from(expected.is_err());
+                        // A map cannot hold a name that is not a valid header name.
+                        let mut map = http::HeaderMap::new();
+                        let parsed = pairs.iter().map(|(n, v)| {
+                            Some((
+                                http::HeaderName::from_bytes(n.as_bytes()).ok()?,
+                                http::HeaderValue::from_bytes(v).ok()?,
+                            ))
+                        });
+                        let Some(parsed) = parsed.collect::<Option<Vec<_>>>() else { continue };
+                        for (name, value) in parsed {
+                            map.append(name, value);
+                        }
+                        let expected = by_text(verifier.provider(), &map);
+                        let ours = verifier
+                            .verify_signature(&map, body)
+                            .map(|verified| verified.header_id().map(str::to_owned))
+                            .map_err(|error| error.message().to_owned());
+                        assert_eq!(ours, expected, "{map:?}");
+                    }
+                }
+            }
+        }
+        assert!(checked.1 > 0 && checked.1 < checked.0, "{checked:?}");
+    }
 
     /// A delivery's id, read from the event or the headers where the provider says it is
     /// there, is the one `Provider::delivery_id` gives, with an empty or missing id falling back
