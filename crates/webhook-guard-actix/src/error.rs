@@ -9,11 +9,10 @@ use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{ConnectionType, StatusCode};
-use actix_web::rt::time::{Instant, Sleep, sleep};
 use actix_web::{HttpResponse, ResponseError};
 use bytes::Bytes;
 use futures_util::Stream;
-use webhook_guard::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, Rejection, VerifyError};
+use webhook_guard::{DiscardBudget, DiscardCut, Rejection, VerifyError};
 
 /// Why the [`Webhook`](crate::Webhook) extractor refused a delivery. It answers with the status,
 /// headers and JSON body the core's status table ([`Rejection`](webhook_guard::Rejection)) gives its
@@ -92,9 +91,9 @@ impl ResponseError for WebhookError {
 /// its end before closing or taking the next request, however long it goes on; any other unread
 /// body, or a chunked one still held, makes it "linger" (`poll_linger`): read and throw away
 /// whatever arrives, with no limit on bytes, until `client_disconnect_timeout` (1 s by default)
-/// has passed. Neither is bounded the way the core bounds a refused body
-/// ([`DISCARD_MAX_BYTES`], [`DISCARD_MAX_TIME`], [`DISCARD_IDLE_TIMEOUT`]; RFC 9112 §9.6 lets a
-/// server close after answering). So the answer's body holds the request's payload: while the
+/// has passed. Neither is bounded the way the core bounds a refused body ([`DiscardBudget`]:
+/// `DISCARD_MAX_BYTES`, `DISCARD_MAX_TIME`, `DISCARD_IDLE_TIMEOUT`; RFC 9112 §9.6 lets a server
+/// close after answering). So the answer's body holds the request's payload: while the
 /// answer is being sent the dispatcher feeds the payload, and the body discards it. If the request
 /// body ends within the bounds, the answer ends, and its `Connection: close` makes the dispatcher
 /// shut the connection down cleanly (its payload is finished, keep-alive is off). If it does not,
@@ -152,22 +151,13 @@ struct DiscardThenClose {
     /// The answer's bytes were all yielded, and the dispatcher given one turn to write them.
     answered: bool,
     payload: Payload,
-    discarded: u64,
-    /// Armed at the first read of the rest.
-    timers: Option<Timers>,
-}
-
-/// A [`DiscardThenClose`]'s bounds in time.
-struct Timers {
-    /// [`DISCARD_MAX_TIME`] in all.
-    deadline: Pin<Box<Sleep>>,
-    /// [`DISCARD_IDLE_TIMEOUT`] between chunks.
-    idle: Pin<Box<Sleep>>,
+    /// The core's bounds on discarding, armed at the first read of the rest.
+    budget: Option<DiscardBudget>,
 }
 
 impl DiscardThenClose {
     fn new(answer: BoxBody, payload: Payload) -> Self {
-        Self { answer, answered: false, payload, discarded: 0, timers: None }
+        Self { answer, answered: false, payload, budget: None }
     }
 }
 
@@ -200,18 +190,17 @@ impl MessageBody for DiscardThenClose {
                 }
             }
         }
-        let Timers { deadline, idle } = this.timers.get_or_insert_with(|| Timers {
-            deadline: Box::pin(sleep(DISCARD_MAX_TIME)),
-            idle: Box::pin(sleep(DISCARD_IDLE_TIMEOUT)),
-        });
+        let budget = this.budget.get_or_insert_with(DiscardBudget::new);
         loop {
             match Pin::new(&mut this.payload).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
-                    this.discarded = this.discarded.saturating_add(chunk.len() as u64);
-                    if this.discarded > DISCARD_MAX_BYTES {
-                        return Poll::Ready(Some(Err(ConnectionCut::TooMuch)));
+                    if let Err(cut) = budget.discarded(chunk.len()) {
+                        return Poll::Ready(Some(Err(ConnectionCut::Budget(cut))));
                     }
-                    idle.as_mut().reset(Instant::now() + DISCARD_IDLE_TIMEOUT);
+                    // A payload that is always ready still meets the time bound.
+                    if let Poll::Ready(cut) = budget.poll_expired(cx) {
+                        return Poll::Ready(Some(Err(ConnectionCut::Budget(cut))));
+                    }
                 }
                 // The body ended, or the connection failed (the dispatcher then closes it anyway):
                 // the answer is complete, and its `Connection: close` ends the connection.
@@ -219,36 +208,25 @@ impl MessageBody for DiscardThenClose {
                 Poll::Pending => break,
             }
         }
-        if deadline.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(ConnectionCut::TooLong)));
-        }
-        if idle.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(ConnectionCut::Idle)));
-        }
-        Poll::Pending
+        budget.poll_expired(cx).map(|cut| Some(Err(ConnectionCut::Budget(cut))))
     }
 }
 
 /// Why [`DiscardThenClose`] cut the connection: the reason actix-http logs.
 enum ConnectionCut {
-    TooMuch,
-    TooLong,
-    Idle,
+    Budget(DiscardCut),
     AnswerFailed(Box<dyn std::error::Error>),
 }
 
 impl fmt::Display for ConnectionCut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match self {
-            Self::TooMuch => format!("more than {DISCARD_MAX_BYTES} bytes followed"),
-            Self::TooLong => format!("it did not end within {DISCARD_MAX_TIME:?}"),
-            Self::Idle => format!("nothing came for {DISCARD_IDLE_TIMEOUT:?}"),
-            Self::AnswerFailed(error) => return write!(f, "webhook-guard: the answer's body failed: {error}"),
-        };
-        write!(
-            f,
-            "webhook-guard: connection closed after the answer to a refused request, whose body went on unread: {why}"
-        )
+        match self {
+            Self::Budget(why) => write!(
+                f,
+                "webhook-guard: connection closed after the answer to a refused request, whose body went on unread: {why}"
+            ),
+            Self::AnswerFailed(error) => write!(f, "webhook-guard: the answer's body failed: {error}"),
+        }
     }
 }
 

@@ -35,7 +35,7 @@ use crate::headers::HeaderSource;
 mod discard;
 
 use self::discard::discard_in_background;
-pub use self::discard::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME};
+pub use self::discard::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, DiscardBudget, DiscardCut};
 
 /// Accumulates a body's chunks, refusing to grow past a limit.
 pub(crate) struct BodyCollector {

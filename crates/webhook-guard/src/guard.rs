@@ -152,7 +152,7 @@ impl<P: Provider> Guard<P> {
 
     /// [`Guard::admit`] for a body that is not `Send` (actix-web's payload) and headers of any
     /// kind. A body left unread by a refusal ([`Rejection::ends_connection`]) is the caller's to
-    /// discard, within the [`body`](crate::body) module's bounds, and the connection's to close:
+    /// discard, within a [`DiscardBudget`](crate::DiscardBudget), and the connection's to close:
     /// the body cannot be moved to a background task here (webhook-guard-actix's answer body does
     /// it).
     ///

@@ -23,7 +23,7 @@ pub mod testing;
 mod verifier;
 
 #[cfg(feature = "guard")]
-pub use body::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME};
+pub use body::{DISCARD_IDLE_TIMEOUT, DISCARD_MAX_BYTES, DISCARD_MAX_TIME, DiscardBudget, DiscardCut};
 pub use clock::{Clock, FixedClock, SystemClock};
 #[cfg(feature = "guard")]
 pub use dedup::{

@@ -20,6 +20,90 @@ pub const DISCARD_MAX_TIME: Duration = Duration::from_secs(2);
 /// [`DISCARD_MAX_TIME`].
 pub const DISCARD_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The bounds of reading on after a refusal, for code that polls the body itself: counts what was
+/// discarded against [`DISCARD_MAX_BYTES`] and keeps the clocks of [`DISCARD_MAX_TIME`] (from
+/// [`new`](Self::new)) and [`DISCARD_IDLE_TIMEOUT`] (from the last chunk). The tower and axum
+/// adapters' discarding after a 413 is built on it, and so is webhook-guard-actix's answer body,
+/// which discards while actix-http writes the answer (its payload cannot move to a task of its
+/// own).
+///
+/// Must be created and polled inside a Tokio runtime with its time driver enabled (as
+/// `#[tokio::main]` and actix-web build).
+#[derive(Debug)]
+pub struct DiscardBudget {
+    discarded: u64,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    idle: Pin<Box<tokio::time::Sleep>>,
+}
+
+/// Which bound a [`DiscardBudget`] reached: the body then goes unread and the connection closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscardCut {
+    /// More than [`DISCARD_MAX_BYTES`] followed.
+    TooMuch,
+    /// The body did not end within [`DISCARD_MAX_TIME`].
+    TooLong,
+    /// Nothing came for [`DISCARD_IDLE_TIMEOUT`].
+    Idle,
+}
+
+impl std::fmt::Display for DiscardCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooMuch => write!(f, "more than {DISCARD_MAX_BYTES} bytes followed"),
+            Self::TooLong => write!(f, "it did not end within {DISCARD_MAX_TIME:?}"),
+            Self::Idle => write!(f, "nothing came for {DISCARD_IDLE_TIMEOUT:?}"),
+        }
+    }
+}
+
+impl Default for DiscardBudget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DiscardBudget {
+    /// Starts both clocks now.
+    pub fn new() -> Self {
+        Self {
+            discarded: 0,
+            deadline: Box::pin(tokio::time::sleep(DISCARD_MAX_TIME)),
+            idle: Box::pin(tokio::time::sleep(DISCARD_IDLE_TIMEOUT)),
+        }
+    }
+
+    /// Counts a chunk of `len` bytes read and dropped, and restarts the idle clock.
+    ///
+    /// # Errors
+    ///
+    /// [`DiscardCut::TooMuch`] once the bytes discarded pass [`DISCARD_MAX_BYTES`]: the chunk
+    /// that passes them is the last one read.
+    pub fn discarded(&mut self, len: usize) -> Result<(), DiscardCut> {
+        self.discarded = self.discarded.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
+        if self.discarded > DISCARD_MAX_BYTES {
+            return Err(DiscardCut::TooMuch);
+        }
+        let idle_until = tokio::time::Instant::now() + DISCARD_IDLE_TIMEOUT;
+        self.idle.as_mut().reset(idle_until);
+        Ok(())
+    }
+
+    /// The bytes discarded so far.
+    pub fn bytes(&self) -> u64 {
+        self.discarded
+    }
+
+    /// Ready with the time bound that has passed (the whole time before the idle one); pending
+    /// otherwise, with the task woken when one passes.
+    pub fn poll_expired(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<DiscardCut> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(DiscardCut::TooLong);
+        }
+        self.idle.as_mut().poll(cx).map(|()| DiscardCut::Idle)
+    }
+}
+
 /// What [`discard_body`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Discarded {
@@ -29,38 +113,39 @@ pub(crate) struct Discarded {
     pub to_the_end: bool,
 }
 
-/// Reads the rest of a refused body and drops every chunk as it arrives, for at most
-/// [`DISCARD_MAX_BYTES`] (it stops after the chunk that passes them), [`DISCARD_MAX_TIME`] in all
-/// and [`DISCARD_IDLE_TIMEOUT`] between chunks: nginx's lingering close, see the
-/// [module docs](super#after-a-refusal-reading-on-for-a-while-before-closing). Dropping the body
-/// afterwards lets the server close the connection.
+/// Reads the rest of a refused body and drops every chunk as it arrives, within a
+/// [`DiscardBudget`]: at most [`DISCARD_MAX_BYTES`] (it stops after the chunk that passes them),
+/// [`DISCARD_MAX_TIME`] in all and [`DISCARD_IDLE_TIMEOUT`] between chunks: nginx's lingering
+/// close, see the [module docs](super#after-a-refusal-reading-on-for-a-while-before-closing).
+/// Dropping the body afterwards lets the server close the connection.
 ///
 /// Must run inside a Tokio runtime with its time driver enabled (as `#[tokio::main]` builds).
 pub(crate) async fn discard_body<B: Body>(body: B) -> Discarded {
     let mut body = std::pin::pin!(body);
-    let deadline = tokio::time::Instant::now() + DISCARD_MAX_TIME;
-    let mut discarded = Discarded { bytes: 0, to_the_end: false };
-    while discarded.bytes <= DISCARD_MAX_BYTES {
-        let wait_until = (tokio::time::Instant::now() + DISCARD_IDLE_TIMEOUT).min(deadline);
-        // Each frame is measured and dropped inside the poll: nothing of it outlives it.
-        let next_frame_len = std::future::poll_fn(|cx| {
-            body.as_mut().poll_frame(cx).map(|frame| {
-                frame.map(|frame| frame.map(|frame| frame.data_ref().map_or(0, Buf::remaining)).map_err(drop))
-            })
-        });
-        match tokio::time::timeout_at(wait_until, next_frame_len).await {
-            Ok(Some(Ok(len))) => {
-                discarded.bytes = discarded.bytes.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
+    let mut budget = DiscardBudget::new();
+    let to_the_end = std::future::poll_fn(|cx| {
+        loop {
+            // Each frame is measured and dropped inside the poll: nothing of it outlives it.
+            match body.as_mut().poll_frame(cx) {
+                std::task::Poll::Ready(Some(Ok(frame))) => {
+                    if budget.discarded(frame.data_ref().map_or(0, Buf::remaining)).is_err() {
+                        return std::task::Poll::Ready(false);
+                    }
+                    // Checked after every frame too: a body that is always ready (empty frames
+                    // without end) still meets the time bound.
+                    if budget.poll_expired(cx).is_ready() {
+                        return std::task::Poll::Ready(false);
+                    }
+                }
+                std::task::Poll::Ready(None) => return std::task::Poll::Ready(true),
+                // The body failed: the client went away.
+                std::task::Poll::Ready(Some(Err(_))) => return std::task::Poll::Ready(false),
+                std::task::Poll::Pending => return budget.poll_expired(cx).map(|_| false),
             }
-            Ok(None) => {
-                discarded.to_the_end = true;
-                break;
-            }
-            // The body failed (the client went away) or a time bound passed.
-            Ok(Some(Err(()))) | Err(_) => break,
         }
-    }
-    discarded
+    })
+    .await;
+    Discarded { bytes: budget.bytes(), to_the_end }
 }
 
 /// Runs [`discard_body`] on a task of the current Tokio runtime; without one, drops the body.
