@@ -193,15 +193,11 @@ impl MessageBody for DiscardThenClose {
         let budget = this.budget.get_or_insert_with(DiscardBudget::new);
         loop {
             match Pin::new(&mut this.payload).poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    if let Err(cut) = budget.discarded(chunk.len()) {
-                        return Poll::Ready(Some(Err(ConnectionCut::Budget(cut))));
-                    }
-                    // A payload that is always ready still meets the time bound.
-                    if let Poll::Ready(cut) = budget.poll_expired(cx) {
-                        return Poll::Ready(Some(Err(ConnectionCut::Budget(cut))));
-                    }
-                }
+                Poll::Ready(Some(Ok(chunk))) => match budget.poll_discarded(chunk.len(), cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(cut)) => return Poll::Ready(Some(Err(ConnectionCut::Budget(cut)))),
+                    Poll::Pending => return Poll::Pending,
+                },
                 // The body ended, or the connection failed (the dispatcher then closes it anyway):
                 // the answer is complete, and its `Connection: close` ends the connection.
                 Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(None),

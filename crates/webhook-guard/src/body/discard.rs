@@ -32,9 +32,15 @@ pub const DISCARD_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct DiscardBudget {
     discarded: u64,
+    /// Chunks read since the body last had nothing ready.
+    ready_in_a_row: u32,
     deadline: Pin<Box<tokio::time::Sleep>>,
     idle: Pin<Box<tokio::time::Sleep>>,
 }
+
+/// Chunks read in a row, without the body waiting, before the reader yields: a body that is
+/// always ready must not hold the thread for the whole discard.
+const CHUNKS_BEFORE_YIELDING: u32 = 64;
 
 /// Which bound a [`DiscardBudget`] reached: the body then goes unread and the connection closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,25 +74,39 @@ impl DiscardBudget {
     pub fn new() -> Self {
         Self {
             discarded: 0,
+            ready_in_a_row: 0,
             deadline: Box::pin(tokio::time::sleep(DISCARD_MAX_TIME)),
             idle: Box::pin(tokio::time::sleep(DISCARD_IDLE_TIMEOUT)),
         }
     }
 
-    /// Counts a chunk of `len` bytes read and dropped, and restarts the idle clock.
-    ///
-    /// # Errors
-    ///
-    /// [`DiscardCut::TooMuch`] once the bytes discarded pass [`DISCARD_MAX_BYTES`]: the chunk
-    /// that passes them is the last one read.
-    pub fn discarded(&mut self, len: usize) -> Result<(), DiscardCut> {
+    /// Counts a chunk of `len` bytes that was read and dropped, and restarts the idle clock.
+    /// `Ready(Ok(()))`: read on. `Ready(Err(cut))`: a bound is passed, read no more
+    /// ([`DiscardCut::TooMuch`] after the chunk that passes [`DISCARD_MAX_BYTES`],
+    /// [`DiscardCut::TooLong`] once [`DISCARD_MAX_TIME`] is over, checked against the clock at
+    /// each chunk). `Pending`: the body has been ready for many chunks in a row, so the task is
+    /// woken and yields, letting others run (and the timers fire) before it reads on.
+    pub fn poll_discarded(
+        &mut self,
+        len: usize,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), DiscardCut>> {
         self.discarded = self.discarded.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
         if self.discarded > DISCARD_MAX_BYTES {
-            return Err(DiscardCut::TooMuch);
+            return std::task::Poll::Ready(Err(DiscardCut::TooMuch));
         }
-        let idle_until = tokio::time::Instant::now() + DISCARD_IDLE_TIMEOUT;
-        self.idle.as_mut().reset(idle_until);
-        Ok(())
+        let now = tokio::time::Instant::now();
+        if now >= self.deadline.deadline() {
+            return std::task::Poll::Ready(Err(DiscardCut::TooLong));
+        }
+        self.idle.as_mut().reset(now + DISCARD_IDLE_TIMEOUT);
+        self.ready_in_a_row += 1;
+        if self.ready_in_a_row >= CHUNKS_BEFORE_YIELDING {
+            self.ready_in_a_row = 0;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(Ok(()))
     }
 
     /// The bytes discarded so far.
@@ -94,9 +114,10 @@ impl DiscardBudget {
         self.discarded
     }
 
-    /// Ready with the time bound that has passed (the whole time before the idle one); pending
-    /// otherwise, with the task woken when one passes.
+    /// For when the body has nothing ready: the time bound that has passed (the whole time before
+    /// the idle one), or pending, with the task woken when one passes.
     pub fn poll_expired(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<DiscardCut> {
+        self.ready_in_a_row = 0;
         if self.deadline.as_mut().poll(cx).is_ready() {
             return std::task::Poll::Ready(DiscardCut::TooLong);
         }
@@ -128,13 +149,10 @@ pub(crate) async fn discard_body<B: Body>(body: B) -> Discarded {
             // Each frame is measured and dropped inside the poll: nothing of it outlives it.
             match body.as_mut().poll_frame(cx) {
                 std::task::Poll::Ready(Some(Ok(frame))) => {
-                    if budget.discarded(frame.data_ref().map_or(0, Buf::remaining)).is_err() {
-                        return std::task::Poll::Ready(false);
-                    }
-                    // Checked after every frame too: a body that is always ready (empty frames
-                    // without end) still meets the time bound.
-                    if budget.poll_expired(cx).is_ready() {
-                        return std::task::Poll::Ready(false);
+                    match budget.poll_discarded(frame.data_ref().map_or(0, Buf::remaining), cx) {
+                        std::task::Poll::Ready(Ok(())) => {}
+                        std::task::Poll::Ready(Err(_)) => return std::task::Poll::Ready(false),
+                        std::task::Poll::Pending => return std::task::Poll::Pending,
                     }
                 }
                 std::task::Poll::Ready(None) => return std::task::Poll::Ready(true),
@@ -217,6 +235,42 @@ pub(super) mod tests {
     async fn discarding_stops_after_the_byte_bound() {
         let discarded = discard_body(CountedBody::new(64 * 1024, usize::MAX, None)).await;
         assert_eq!(discarded, Discarded { bytes: DISCARD_MAX_BYTES + 64 * 1024, to_the_end: false });
+    }
+
+    /// Empty frames without end, always ready: the discard yields between runs of them and ends
+    /// at the time bound.
+    struct AlwaysReady;
+
+    impl Body for AlwaysReady {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::new()))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_always_ready_meets_the_time_bound_and_lets_other_tasks_run() {
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let ticking = std::sync::Arc::clone(&ticks);
+        // On this test's single thread: it only counts if the discard yields.
+        let ticker = tokio::spawn(async move {
+            loop {
+                ticking.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        });
+        let started = tokio::time::Instant::now();
+        let discarded = discard_body(AlwaysReady).await;
+        let took = started.elapsed();
+        ticker.abort();
+        assert_eq!(discarded, Discarded { bytes: 0, to_the_end: false });
+        assert!((DISCARD_MAX_TIME..DISCARD_MAX_TIME + Duration::from_millis(500)).contains(&took), "{took:?}");
+        assert!(ticks.load(std::sync::atomic::Ordering::Relaxed) > 100, "the discard never yielded");
     }
 
     #[tokio::test]
