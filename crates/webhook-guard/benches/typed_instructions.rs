@@ -17,7 +17,9 @@
 //! Botdog sends it). The `*_type_first` cases parse the same entries with `eventType` first. The
 //! `standard_*` cases are peer-benches' Standard Webhooks delivery (the `call.completed` fixture
 //! lengthened to 1 KiB, `data` as the receiver's struct, headers in an `http::HeaderMap`): what
-//! `verify` adds to `verify_signature` and the envelope's parse there. Run as an ordinary test
+//! `verify` adds to `verify_signature` and the envelope's parse there, `verify` with the
+//! delivery's id read (`standard_1kib_verify_and_id`), and the floor: prekeyed raw HMAC then the
+//! envelope's parse (`standard_1kib_raw_hmac_and_event_parse`). Run as an ordinary test
 //! (`cargo test --benches`), each case checks that what it measures succeeds.
 
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -239,6 +241,52 @@ fn measured_standard_event_parse(body: &[u8]) {
     for _ in 0..CALLS {
         black_box(StandardEvent::<CallCompleted>::parse(black_box(body)).is_ok());
     }
+}
+
+/// `verify`, then the delivery's id, as a receiver that deduplicates reads it: the signed
+/// `webhook-id`, kept inline in the delivery and checked as UTF-8 when read.
+#[inline(never)]
+fn measured_standard_verify_and_id(
+    verifier: &Verifier<Standard<CallCompleted>>,
+    headers: &http::HeaderMap,
+    body: &Bytes,
+) {
+    for _ in 0..CALLS {
+        let delivery = verifier.verify(black_box(headers), black_box(body.clone()));
+        black_box(delivery.as_ref().map(|delivery| delivery.id().len()).ok());
+    }
+}
+
+/// The floor of the typed Standard path: prekeyed raw HMAC-SHA256 over `{id}.{t}.{body}`, then
+/// the envelope's own parse (`StandardEvent::parse`, serde_json into the same struct).
+#[inline(never)]
+fn measured_standard_raw_hmac_and_event_parse(prekeyed: &Hmac<Sha256>, id: &[u8], t: &[u8], body: &[u8]) {
+    for _ in 0..CALLS {
+        let mut mac = prekeyed.clone();
+        mac.update(black_box(id));
+        mac.update(b".");
+        mac.update(black_box(t));
+        mac.update(b".");
+        mac.update(black_box(body));
+        black_box(<[u8; 32]>::from(mac.finalize().into_bytes()));
+        black_box(StandardEvent::<CallCompleted>::parse(black_box(body)).is_ok());
+    }
+}
+
+#[test]
+fn standard_1kib_verify_and_id() {
+    let (verifier, headers, body) = standard();
+    measured_standard_verify_and_id(&verifier, &headers, &body);
+}
+
+#[test]
+fn standard_1kib_raw_hmac_and_event_parse() {
+    use base64::Engine as _;
+    let body = standard_body();
+    let key = base64::engine::general_purpose::STANDARD.decode(STANDARD_SECRET.trim_start_matches("whsec_")).unwrap();
+    let prekeyed = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+    assert!(StandardEvent::<CallCompleted>::parse(&body).is_ok());
+    measured_standard_raw_hmac_and_event_parse(&prekeyed, STANDARD_ID.as_bytes(), NOW.to_string().as_bytes(), &body);
 }
 
 #[test]
