@@ -147,8 +147,11 @@ impl HeaderId {
             // Copied whole from a `&str` (`new`), so the text is UTF-8 and the fallback is never
             // taken; without `unsafe` (forbidden in this crate) the check is what turns the
             // bytes back into a `str`.
+            // The whole buffer is checked, not the id alone: the zeros after it are ASCII, and
+            // the standard library's check takes 40 aligned bytes as two word pairs and eight
+            // bytes, where a 31-byte id was one word pair and fifteen bytes one at a time.
             Self::Inline { len, bytes } => {
-                bytes.0.get(..usize::from(*len)).and_then(|id| std::str::from_utf8(id).ok()).unwrap_or_default()
+                std::str::from_utf8(&bytes.0).ok().and_then(|text| text.get(..usize::from(*len))).unwrap_or_default()
             }
             Self::Heap(id) => id,
         }
