@@ -76,31 +76,38 @@ pub struct VerifyError {
 impl VerifyError {
     /// `message` must never contain secrets, MACs or body bytes: every caller builds it from
     /// header names, counts and numbers.
+    #[cold]
     pub(crate) fn new(kind: VerifyErrorKind, message: impl Into<String>) -> Self {
         Self { kind, message: message.into(), path: None }
     }
 
+    #[cold]
     pub(crate) fn missing(header: &str) -> Self {
         Self::new(VerifyErrorKind::MissingSignature, format!("header `{header}` is missing"))
     }
 
+    #[cold]
     pub(crate) fn malformed(header: &str, why: &str) -> Self {
         Self::new(VerifyErrorKind::MalformedSignature, format!("header `{header}` {why}"))
     }
 
+    #[cold]
     pub(crate) fn mismatch() -> Self {
         Self::new(VerifyErrorKind::SignatureMismatch, "no signature matched any configured secret")
     }
 
+    #[cold]
     pub(crate) fn too_large(limit: usize) -> Self {
         Self::new(VerifyErrorKind::BodyTooLarge, format!("body is larger than the limit of {limit} bytes"))
     }
 
     #[cfg(feature = "guard")]
+    #[cold]
     pub(crate) fn unreadable(why: &str) -> Self {
         Self::new(VerifyErrorKind::BodyUnreadable, format!("the body could not be read: {why}"))
     }
 
+    #[cold]
     pub(crate) fn payload(error: PayloadError) -> Self {
         Self { kind: VerifyErrorKind::InvalidPayload, message: error.message, path: Some(error.path) }
     }

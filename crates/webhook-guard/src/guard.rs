@@ -251,6 +251,8 @@ impl<P: Provider> Guard<P> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn reject(&self, rejection: Rejection) -> Rejection {
         rejection.log(self.verifier.provider().name());
         rejection

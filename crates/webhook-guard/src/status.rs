@@ -153,6 +153,7 @@ impl Rejection {
     }
 
     /// Logs the rejection at `warn` with its kind and status.
+    #[cold]
     pub fn log(&self, provider: &str) {
         tracing::warn!(
             provider,
