@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::clock::{Clock, SystemClock};
-use crate::delivery::{Delivery, DeliveryId, HeaderId, Verified};
+use crate::delivery::{Delivery, DeliveryFields, DeliveryId, HeaderId, Verified};
 use crate::delivery_id::body_digest_id;
 use crate::error::{ConfigError, VerifyError};
 use crate::headers::HeaderSource;
@@ -170,9 +170,9 @@ impl<P: Provider> Verifier<P> {
         let verified = self.verify_signature(headers, &body)?;
         let provider = &self.inner.provider;
         let event = provider.parse_event(headers, &body).map_err(VerifyError::payload)?;
-        // Built before its id (a placeholder that does not allocate) and returned as it is:
-        // built last, the 500-byte delivery was moved once more.
-        let mut delivery = Delivery { id: DeliveryId::InHeaders, verified, event, body };
+        // Boxed before its id is known (a placeholder that does not allocate), so that neither
+        // setting it nor returning the delivery moves its fields again.
+        let mut delivery = Box::new(DeliveryFields { id: DeliveryId::InHeaders, verified, event, body });
         // An empty id is no id: two different events sent with `"id": ""` must not share a key.
         // An id already in the event or the headers is read there, not copied.
         let present = |id: Option<&str>| id.is_some_and(|id| !id.is_empty());
@@ -188,7 +188,7 @@ impl<P: Provider> Verifier<P> {
                     .unwrap_or_else(|| body_digest_id(&delivery.body)),
             )
         };
-        Ok(delivery)
+        Ok(Delivery(delivery))
     }
 
     /// The provider.
@@ -504,7 +504,7 @@ mod tests {
                         // Where it was read: no copy for the senders whose id is in the event or
                         // the headers.
                         let unchanged = body == fixture.body.as_bytes();
-                        let kept = match &delivery.id {
+                        let kept = match &delivery.0.id {
                             DeliveryId::InEvent(_) => "event",
                             DeliveryId::InHeaders => "headers",
                             DeliveryId::Own(_) => "own",
