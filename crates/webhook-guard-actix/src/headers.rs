@@ -94,6 +94,7 @@ const NAMES_PER_WALK: usize = 8;
 mod tests {
     use super::*;
     use actix_web::http::header::HeaderName;
+    use webhook_guard::testing::{values_looked_up as looked_up, values_walked as visited};
 
     #[test]
     fn lookups_ignore_case_and_keep_every_value_in_order() {
@@ -128,24 +129,6 @@ mod tests {
         let values: Vec<&[u8]> = headers.header_values_by_name(&http::header::CONTENT_LENGTH).collect();
         assert_eq!(values, [&b"12"[..]]);
         assert_eq!(headers.header_values_by_name(&http::HeaderName::from_static("x-webhook-signature")).count(), 2);
-    }
-
-    /// What [`HeaderSource::for_each_value_of`] reports, sorted (its order is not specified).
-    fn visited(headers: &ActixHeaders<'_>, names: &[http::HeaderName]) -> Vec<(usize, Vec<u8>)> {
-        let mut seen = Vec::new();
-        headers.for_each_value_of(names, |index, value| seen.push((index, value.to_vec())));
-        seen.sort();
-        seen
-    }
-
-    /// One lookup per name: the reference.
-    fn looked_up(headers: &ActixHeaders<'_>, names: &[http::HeaderName]) -> Vec<(usize, Vec<u8>)> {
-        let mut seen = Vec::new();
-        for (index, name) in names.iter().enumerate() {
-            seen.extend(headers.header_values(name.as_str()).map(|value| (index, value.to_vec())));
-        }
-        seen.sort();
-        seen
     }
 
     /// The walk finds what a lookup per name finds: repeated headers, names sent in any case, a

@@ -7,7 +7,9 @@
 //! unpublished `webhook-guard-test-support` crate.
 
 mod fixtures;
+mod header_source;
 mod signer;
 
 pub use fixtures::*;
+pub use header_source::{values_looked_up, values_walked};
 pub use signer::{SignedRequest, Signer, SigningKey};
