@@ -55,8 +55,8 @@ impl HeaderSource for ActixHeaders<'_> {
     /// One walk over the request's headers, each name compared with the wanted ones' texts,
     /// instead of one lookup per wanted name (each a hash of the name, after a visit to the
     /// thread's name cache): a scheme reads up to six names (Standard Webhooks' `webhook-*` and
-    /// `svix-*`). Past [`WALK_LIMIT`] distinct names, or more than [`NAMES_PER_WALK`] wanted,
-    /// the names are looked up instead.
+    /// `svix-*`). Past 32 distinct names in the request (`WALK_LIMIT`), or more than 8 wanted
+    /// (`NAMES_PER_WALK`), the names are looked up instead.
     fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
         let mut texts = [""; NAMES_PER_WALK];
         let texts = texts.get_mut(..names.len()).filter(|_| self.0.len_keys() <= WALK_LIMIT);
