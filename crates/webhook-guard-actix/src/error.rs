@@ -15,7 +15,7 @@ use futures_util::Stream;
 use webhook_guard::{DiscardBudget, DiscardCut, Rejection, VerifyError};
 
 /// Why the [`Webhook`](crate::Webhook) extractor refused a delivery. It answers with the status,
-/// headers and JSON body the core's status table ([`Rejection`](webhook_guard::Rejection)) gives its
+/// headers and JSON body the core's status table ([`Rejection`]) gives its
 /// [`Rejection`]; this type only translates them into actix-web's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookError {
