@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use actix_web::http::header::{HeaderMap, HeaderName as ActixHeaderName, HeaderValue};
-use webhook_guard::HeaderSource;
+use webhook_guard::{HeaderSource, for_each_value_walked};
 
 /// How many names each thread keeps converted (see [`actix_name`]): the headers its verifiers
 /// read, a handful per provider.
@@ -54,41 +54,14 @@ impl HeaderSource for ActixHeaders<'_> {
 
     /// One walk over the request's headers, each name compared with the wanted ones' texts,
     /// instead of one lookup per wanted name (each a hash of the name, after a visit to the
-    /// thread's name cache): a scheme reads up to six names (Standard Webhooks' `webhook-*` and
-    /// `svix-*`). Past 32 distinct names in the request (`WALK_LIMIT`), or more than 8 wanted
-    /// (`NAMES_PER_WALK`), the names are looked up instead.
-    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
-        let mut texts = [""; NAMES_PER_WALK];
-        let texts = texts.get_mut(..names.len()).filter(|_| self.0.len_keys() <= WALK_LIMIT);
-        let Some(texts) = texts else {
-            for (index, name) in names.iter().enumerate() {
-                for value in self.header_values_by_name(name) {
-                    found(index, value);
-                }
-            }
-            return;
-        };
-        for (text, name) in texts.iter_mut().zip(names) {
-            *text = name.as_str();
-        }
-        for (name, value) in self.0.iter() {
-            // Both crates' names are lowercase: equal names have equal texts.
-            let name = name.as_str();
-            for (index, wanted) in texts.iter().enumerate() {
-                if wanted.len() == name.len() && *wanted == name {
-                    found(index, value.as_bytes());
-                }
-            }
-        }
+    /// thread's name cache), with the core's limits ([`for_each_value_walked`]): a scheme reads up
+    /// to six names (Standard Webhooks' `webhook-*` and `svix-*`). Both crates' names are
+    /// lowercase, so equal names have equal texts.
+    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], found: impl FnMut(usize, &'a [u8])) {
+        let pairs = self.0.iter().map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()));
+        for_each_value_walked(self, self.0.len_keys(), pairs, names, found);
     }
 }
-
-/// Above this many distinct header names a request's headers are looked up by name rather than
-/// walked (as the core does for `http::HeaderMap`): ordinary requests carry ten to twenty.
-const WALK_LIMIT: usize = 32;
-
-/// At most this many names are matched in one walk; a scheme names one to six.
-const NAMES_PER_WALK: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -169,15 +142,15 @@ mod tests {
         }
         assert!(!visited(&ActixHeaders(&map), &wanted).is_empty());
         let many: Vec<http::HeaderName> = wanted.iter().chain(&wanted[..2]).cloned().collect();
-        assert!(many.len() > NAMES_PER_WALK);
+        assert!(many.len() > webhook_guard::NAMES_PER_WALK);
         assert_eq!(visited(&ActixHeaders(&map), &many), looked_up(&ActixHeaders(&map), &many));
-        for extra in 0..=WALK_LIMIT {
+        for extra in 0..=webhook_guard::HEADER_MAP_WALK_LIMIT {
             map.append(
                 HeaderName::from_bytes(format!("x-filler-{extra}").as_bytes()).unwrap(),
                 HeaderValue::from_static("f"),
             );
         }
-        assert!(map.len_keys() > WALK_LIMIT);
+        assert!(map.len_keys() > webhook_guard::HEADER_MAP_WALK_LIMIT);
         assert_eq!(visited(&ActixHeaders(&map), &wanted), looked_up(&ActixHeaders(&map), &wanted));
     }
 

@@ -30,24 +30,63 @@ pub trait HeaderSource {
     /// header once: `http::HeaderMap` does (a scheme reads up to six names, Standard Webhooks'
     /// `webhook-*` and `svix-*`, and a lookup hashes the name each time), and so do slices of
     /// pairs (a lookup walks them all anyway).
-    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
-        for (index, name) in names.iter().enumerate() {
-            for value in self.header_values_by_name(name) {
+    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], found: impl FnMut(usize, &'a [u8])) {
+        for_each_value_by_lookup(self, names, found);
+    }
+}
+
+/// What [`HeaderSource::for_each_value_of`] does by default: each of `names` looked up in turn
+/// ([`header_values_by_name`](HeaderSource::header_values_by_name)). For a source that overrides
+/// it and falls back to lookups.
+pub fn for_each_value_by_lookup<'a, H: HeaderSource + ?Sized>(
+    headers: &'a H,
+    names: &[http::HeaderName],
+    mut found: impl FnMut(usize, &'a [u8]),
+) {
+    for (index, name) in names.iter().enumerate() {
+        for value in headers.header_values_by_name(name) {
+            found(index, value);
+        }
+    }
+}
+
+/// [`HeaderSource::for_each_value_of`] by one walk over `headers`' `(name, value)` pairs, for a
+/// source whose names are lowercase, as `http::HeaderName`s are (`http::HeaderMap`, actix-web's
+/// map), and that holds `distinct_names` different names: each pair's name compared with the
+/// wanted names' texts instead of one lookup per wanted name. Past
+/// [`HEADER_MAP_WALK_LIMIT`] distinct names, or more than [`NAMES_PER_WALK`] wanted, it looks them
+/// up instead ([`for_each_value_by_lookup`]).
+#[inline]
+pub fn for_each_value_walked<'a, H: HeaderSource + ?Sized>(
+    headers: &'a H,
+    distinct_names: usize,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    names: &[http::HeaderName],
+    mut found: impl FnMut(usize, &'a [u8]),
+) {
+    let mut texts = [&[][..]; NAMES_PER_WALK];
+    let Some(texts) = name_texts(names, &mut texts).filter(|_| distinct_names <= HEADER_MAP_WALK_LIMIT) else {
+        return for_each_value_by_lookup(headers, names, found);
+    };
+    for (name, value) in pairs {
+        for (index, wanted) in texts.iter().enumerate() {
+            // Names of different lengths, most pairs, differ at the first test.
+            if wanted.len() == name.len() && eq_bytes(name, wanted) {
                 found(index, value);
             }
         }
     }
 }
 
-/// Above this many distinct header names, an `http::HeaderMap` is read by one lookup per wanted
-/// name rather than one walk over all its headers: past this size the walk costs more than the
+/// Above this many distinct header names, an `http::HeaderMap` (or actix-web's map) is read by one
+/// lookup per wanted name rather than one walk over all its headers: past this size the walk costs more than the
 /// lookups of a scheme's names (about 100 instructions per lookup and per header for each wanted
 /// name, under callgrind). Ordinary requests carry ten to twenty headers.
-const HEADER_MAP_WALK_LIMIT: usize = 32;
+pub const HEADER_MAP_WALK_LIMIT: usize = 32;
 
 /// At most this many names are matched in one walk over a request's headers; more are looked up
 /// one at a time. A scheme names one to six.
-const NAMES_PER_WALK: usize = 8;
+pub const NAMES_PER_WALK: usize = 8;
 
 /// The texts of `names` (lowercase: `HeaderName`s are), taken once per walk rather than once per
 /// header compared, written into `texts` (filled in place: returned, the array would be copied on
@@ -77,26 +116,9 @@ where
         self.get_all(name).into_iter().map(AsRef::as_ref)
     }
 
-    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
-        let mut texts = [&[][..]; NAMES_PER_WALK];
-        let texts = name_texts(names, &mut texts).filter(|_| self.keys_len() <= HEADER_MAP_WALK_LIMIT);
-        let Some(texts) = texts else {
-            for (index, name) in names.iter().enumerate() {
-                for value in self.get_all(name) {
-                    found(index, value.as_ref());
-                }
-            }
-            return;
-        };
-        for (name, value) in self {
-            let name = name.as_str().as_bytes();
-            for (index, wanted) in texts.iter().enumerate() {
-                // Names of different lengths, most pairs, differ at the first test.
-                if wanted.len() == name.len() && eq_bytes(name, wanted) {
-                    found(index, value.as_ref());
-                }
-            }
-        }
+    fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], found: impl FnMut(usize, &'a [u8])) {
+        let pairs = self.iter().map(|(name, value)| (name.as_str().as_bytes(), value.as_ref()));
+        for_each_value_walked(self, self.keys_len(), pairs, names, found);
     }
 }
 
@@ -117,12 +139,7 @@ where
     fn for_each_value_of<'a>(&'a self, names: &[http::HeaderName], mut found: impl FnMut(usize, &'a [u8])) {
         let mut texts = [&[][..]; NAMES_PER_WALK];
         let Some(texts) = name_texts(names, &mut texts) else {
-            for (index, name) in names.iter().enumerate() {
-                for value in self.header_values(name.as_str()) {
-                    found(index, value);
-                }
-            }
-            return;
+            return for_each_value_by_lookup(self, names, found);
         };
         for (name, value) in self {
             let name = name.as_ref().as_bytes();

@@ -37,7 +37,9 @@ pub use event::{Event, UnknownEvent};
 pub use explain::Explanation;
 #[cfg(feature = "guard")]
 pub use guard::{Admitted, Guard};
-pub use headers::HeaderSource;
+pub use headers::{
+    HEADER_MAP_WALK_LIMIT, HeaderSource, NAMES_PER_WALK, for_each_value_by_lookup, for_each_value_walked,
+};
 pub use provider::{Provider, SentValue};
 pub use scheme::{Encoding, Scheme, SchemeBuilder, SignatureFormat, SignedContent};
 #[cfg(feature = "standard")]
